@@ -1,0 +1,36 @@
+"""The Baomi app factory: configuration, extensions, blueprints and CLI commands. Nothing else."""
+import os
+
+from flask import Flask
+
+import config
+from web import cli, errors, extensions, session, template_helpers
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Build the Flask app; `overrides` replace configuration values (tests, deployments)."""
+    app = Flask(__name__, template_folder="web/templates", static_folder="web/static",
+                instance_path=str(config.INSTANCE))
+    app.config.from_mapping(config.load(overrides))
+    session.init_app(app)
+    extensions.init_app(app)
+    errors.init_app(app)
+    template_helpers.init_app(app)
+
+    from web.api import bp as api_bp
+    from web.auth import bp as auth_bp
+    from web.cases import bp as cases_bp
+    from web.inbox import bp as inbox_bp
+    from web.portal import bp as portal_bp
+
+    for bp in (auth_bp, portal_bp, inbox_bp, cases_bp, api_bp):
+        app.register_blueprint(bp)
+    cli.init_app(app)
+    if app.config["BAOMI_SCHEDULER"] == "inprocess" and _is_serving_process(app):
+        cli.start_inprocess_scheduler(app)
+    return app
+
+
+def _is_serving_process(app: Flask) -> bool:
+    # Flask's reloader runs the app twice; only the child (WERKZEUG_RUN_MAIN) serves requests.
+    return not app.debug or os.environ.get("WERKZEUG_RUN_MAIN") == "true"

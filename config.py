@@ -1,0 +1,44 @@
+"""Settings, read from the environment so that every worker and host shares them."""
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+INSTANCE = ROOT / "instance"
+
+
+def _secret_key() -> str:
+    """SECRET_KEY from the environment; for a local run, one kept in instance/ so sessions survive restarts."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    INSTANCE.mkdir(exist_ok=True)
+    key_file = INSTANCE / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(os.urandom(32).hex())
+    return key_file.read_text().strip()
+
+
+class Config:
+    DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE / 'baomi.db'}")
+    SECRET_KEY = None  # filled in by load()
+    # "inprocess" runs the scheduler inside the web process (make run); production runs `flask scheduler`.
+    BAOMI_SCHEDULER = os.environ.get("BAOMI_SCHEDULER", "off")
+    BAOMI_TIMER_SCAN_SECONDS = int(os.environ.get("BAOMI_TIMER_SCAN_SECONDS", "30"))
+    BABEL_DEFAULT_LOCALE = "zh_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "translations")
+    LANGUAGES = ("zh_CN", "en")
+    WTF_CSRF_TIME_LIMIT = None
+    # CSRF is checked by our own hook, so the JSON sign-in can be exempt and everything else is not.
+    WTF_CSRF_CHECK_DEFAULT = False
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+
+
+def load(overrides: dict | None = None) -> dict:
+    """The configuration as a dict, with test or deployment overrides applied."""
+    values = {k: getattr(Config, k) for k in dir(Config) if k.isupper()}
+    values.update(overrides or {})
+    if not values.get("SECRET_KEY"):
+        values["SECRET_KEY"] = _secret_key()
+    return values

@@ -1,0 +1,11 @@
+"""Baomi's tables: the organisation, process definitions and cases, tasks, audit, assets."""
+from models.base import Base, utcnow
+from models.org import Section, User, RoleAssignment
+from models.workflow import ProcessDefinition, ProcessInstance, HumanTask, SchedulerLease
+from models.audit import AuditEvent
+from models.asset import Asset, CaseAsset
+
+__all__ = [
+    "Base", "utcnow", "Section", "User", "RoleAssignment", "ProcessDefinition",
+    "ProcessInstance", "HumanTask", "SchedulerLease", "AuditEvent", "Asset", "CaseAsset",
+]

@@ -1,0 +1,81 @@
+"""Who may act on a task: lanes are roles, scoped to the applicant's section; duties stay separate."""
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from models import HumanTask, ProcessInstance, RoleAssignment, User
+from services.errors import Conflict, Forbidden
+from services.roles import APPLICANT_LANE
+
+
+def holds_role(session: Session, user_id: int, role: str, section_id: int | None) -> bool:
+    """Whether the user holds `role` office-wide or for `section_id`."""
+    return session.scalar(select(exists().where(_role_matches(user_id, role, section_id)))) or False
+
+
+def _role_matches(user_id, role, section_id):
+    return and_(RoleAssignment.user_id == user_id, RoleAssignment.role == role,
+                or_(RoleAssignment.section_id.is_(None), RoleAssignment.section_id == section_id))
+
+
+def roles_of(session: Session, user_id: int) -> set[str]:
+    return set(session.scalars(select(RoleAssignment.role).where(RoleAssignment.user_id == user_id)))
+
+
+def _filled_an_approval(session: Session, instance_id: int, user_id: int, except_task_id: int) -> bool:
+    return session.scalar(select(exists().where(
+        HumanTask.instance_id == instance_id, HumanTask.completed_by_id == user_id,
+        HumanTask.kind == "approval", HumanTask.id != except_task_id))) or False
+
+
+def check_can_act(session: Session, task: HumanTask, user: User) -> None:
+    """Refuse, with the reason, a user who may not claim or complete this task."""
+    instance = task.instance
+    if task.role == APPLICANT_LANE:
+        if user.id != instance.applicant_id:
+            raise Forbidden("not_a_candidate")
+        return
+    if user.id == instance.applicant_id:
+        raise Forbidden("own_case")
+    if not holds_role(session, user.id, task.role, task.section_id):
+        raise Forbidden("not_a_candidate")
+    if task.assignee_id is not None and task.assignee_id != user.id:
+        raise Conflict("claimed_by_other", name=task.assignee.display_name)
+    if task.kind == "approval" and _filled_an_approval(session, instance.id, user.id, task.id):
+        raise Forbidden("second_approval")
+
+
+def group_task_filter(user_id: int):
+    """SQL condition: open, unclaimed tasks this user may take (the same rules as check_can_act)."""
+    other = aliased(HumanTask)
+    return and_(
+        HumanTask.status == "open",
+        HumanTask.assignee_id.is_(None),
+        HumanTask.role != APPLICANT_LANE,
+        exists().where(_role_matches(user_id, HumanTask.role, HumanTask.section_id)),
+        ProcessInstance.applicant_id != user_id,
+        or_(HumanTask.kind != "approval",
+            ~exists().where(other.instance_id == HumanTask.instance_id, other.completed_by_id == user_id,
+                            other.kind == "approval")),
+    )
+
+
+# Office-wide roles that oversee every case (the security office registers and inspects, MED.1).
+OVERSIGHT_ROLES = ("security_office", "security_committee", "leader", "admin")
+
+
+def can_view_case(session: Session, user: User, instance: ProcessInstance) -> bool:
+    """The applicant, whoever took part, a candidate of an open task, and the office-wide overseers."""
+    if user.id == instance.applicant_id:
+        return True
+    if session.scalar(select(exists().where(
+            RoleAssignment.user_id == user.id, RoleAssignment.role.in_(OVERSIGHT_ROLES),
+            RoleAssignment.section_id.is_(None)))):
+        return True
+    took_part = select(exists().where(
+        HumanTask.instance_id == instance.id,
+        or_(HumanTask.completed_by_id == user.id, HumanTask.assignee_id == user.id)))
+    if session.scalar(took_part):
+        return True
+    open_roles = session.execute(select(HumanTask.role, HumanTask.section_id).where(
+        HumanTask.instance_id == instance.id, HumanTask.status == "open")).all()
+    return any(holds_role(session, user.id, role, section) for role, section in open_roles)

@@ -1,0 +1,235 @@
+"""Cases: start one, claim, complete and let timers fire. Every change writes its audit event in the
+same transaction; the caller commits (one request, one job)."""
+from __future__ import annotations
+
+import secrets
+from contextlib import contextmanager
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from models import HumanTask, ProcessInstance, User, utcnow
+from services import assignment, audit, definitions, engine, forms, steps
+from services.errors import Conflict, DomainError, Forbidden, NotFound
+from services.procedures import PROCEDURES
+from services.roles import APPLICANT_LANE
+
+
+@contextmanager
+def _conflict_on_concurrent_change():
+    """A stale version (or SQLite's lock timeout) means another request changed the case first."""
+    try:
+        yield
+    except StaleDataError:
+        raise Conflict("case_changed") from None
+    except OperationalError as err:
+        if "locked" in str(err).lower():
+            raise Conflict("case_changed") from None
+        raise
+
+
+def start_case(session: Session, process_id: str, applicant: User, payload: dict, locale: str) -> ProcessInstance:
+    """Validate the application, start the case and run it to its first user task."""
+    procedure = PROCEDURES.get(process_id)
+    if procedure is None:
+        raise NotFound("process_not_found", process_id=process_id)
+    if applicant.section_id is None:
+        raise DomainError("applicant_has_no_section")
+    definition = definitions.latest_definition(session, process_id)
+    data = forms.load(process_id, "start").validate(payload, locale)
+    now = utcnow()
+    instance = ProcessInstance(
+        definition_id=definition.id, process_id=process_id, applicant_id=applicant.id,
+        section_id=applicant.section_id, status="running",
+        business_key=f"{procedure.key_prefix}{now:%Y%m%d}-{secrets.token_hex(3).upper()}",
+        created_at=now, updated_at=now,
+    )
+    session.add(instance)
+    session.flush()
+    ctx = steps.StepContext(session, instance, applicant, now)
+    data = steps.check_start(process_id, ctx, data)
+    case = engine.Case.start(definitions.parsed(definition), data, steps.runner(process_id, ctx))
+    audit.record(session, "case_started", applicant.id, instance.id, process_id=process_id,
+                 version=definition.version, business_key=instance.business_key)
+    _save(session, instance, case, now)
+    return instance
+
+
+def claim(session: Session, task_id: int, user: User) -> HumanTask:
+    """Take a group task; it leaves the others' group inbox."""
+    task = _open_task(session, task_id)
+    assignment.check_can_act(session, task, user)
+    if task.assignee_id == user.id:
+        return task
+    now = utcnow()
+    won = session.execute(
+        update(HumanTask).where(HumanTask.id == task.id, HumanTask.status == "open",
+                                HumanTask.assignee_id.is_(None))
+        .values(assignee_id=user.id, claimed_at=now).execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(task)
+    if won != 1:
+        if task.status != "open":
+            raise Conflict("task_closed")
+        raise Conflict("claimed_by_other", name=task.assignee.display_name if task.assignee else "?")
+    audit.record(session, "task_claimed", user.id, task.instance_id, task.id, task=task.bpmn_id)
+    return task
+
+
+def unclaim(session: Session, task_id: int, user: User) -> HumanTask:
+    """Give a claimed task back to its group."""
+    task = _open_task(session, task_id)
+    if task.role == APPLICANT_LANE or task.assignee_id != user.id:
+        raise Forbidden("not_claimed_by_you")
+    task.assignee_id = None
+    task.claimed_at = None
+    audit.record(session, "task_unclaimed", user.id, task.instance_id, task.id, task=task.bpmn_id)
+    return task
+
+
+def complete_task(session: Session, task_id: int, user: User, payload: dict, locale: str) -> HumanTask:
+    """Complete a task with validated data; a concurrent completion gets Conflict, never a lost update."""
+    with _conflict_on_concurrent_change():
+        task = _open_task(session, task_id)
+        assignment.check_can_act(session, task, user)
+        instance = task.instance
+        data = forms.load(instance.process_id, task.bpmn_id).validate(payload, locale)
+        now = utcnow()
+        ctx = steps.StepContext(session, instance, user, now)
+        case = engine.Case.restore(definitions.parsed(instance.definition), instance.workflow_state,
+                                   steps.runner(instance.process_id, ctx))
+        try:
+            case.complete(task.spiff_task_id, data)
+        except engine.EngineError:
+            raise Conflict("task_closed") from None
+        task.status = "completed"
+        task.assignee_id = task.assignee_id or user.id
+        task.completed_by_id = user.id
+        task.completed_at = now
+        task.decision = data.get("decision")
+        task.comment = data.get("comment")
+        audit.record(session, "task_completed", user.id, instance.id, task.id, task=task.bpmn_id,
+                     decision=task.decision, comment=task.comment)
+        _save(session, instance, case, now)
+        session.flush()
+    return task
+
+
+def fire_due_timers(session: Session, instance_id: int) -> bool:
+    """Fire the case's due timers; False when another process got there first or none was due."""
+    with _conflict_on_concurrent_change():
+        instance = session.get(ProcessInstance, instance_id)
+        now = utcnow()
+        if instance is None or instance.status != "running" or not instance.next_due_at or instance.next_due_at > now:
+            return False
+        ctx = steps.StepContext(session, instance, None, now)
+        case = engine.Case.restore(definitions.parsed(instance.definition), instance.workflow_state,
+                                   steps.runner(instance.process_id, ctx))
+        case.fire_due_timers()
+        audit.record(session, "timers_fired", None, instance.id)
+        _save(session, instance, case, now)
+        session.flush()
+    return True
+
+
+def due_case_ids(session: Session, now: datetime, limit: int = 500) -> list[int]:
+    """Running cases with a timer due by `now` (an indexed column, no workflow state read)."""
+    return list(session.scalars(
+        select(ProcessInstance.id).where(ProcessInstance.next_due_at <= now, ProcessInstance.status == "running")
+        .order_by(ProcessInstance.next_due_at).limit(limit)))
+
+
+def _open_task(session: Session, task_id: int) -> HumanTask:
+    task = session.get(HumanTask, task_id)
+    if task is None:
+        raise NotFound("not_found")
+    if task.status != "open":
+        raise Conflict("task_closed")
+    return task
+
+
+def _save(session: Session, instance: ProcessInstance, case: engine.Case, now: datetime) -> None:
+    """Write the state back and bring the task rows in line with the READY user tasks."""
+    instance.workflow_state = case.dump()
+    instance.updated_at = now
+    instance.next_due_at = case.next_timer_at()
+    if case.is_completed:
+        instance.status = {"rejected": "rejected", "withdrawn": "withdrawn"}.get(case.data.get("outcome"), "completed")
+        instance.completed_at = now
+        instance.next_due_at = None
+        audit.record(session, "case_closed", None, instance.id, status=instance.status)
+    _sync_tasks(session, instance, case, now)
+
+
+def _sync_tasks(session: Session, instance: ProcessInstance, case: engine.Case, now: datetime) -> None:
+    open_rows = {t.spiff_task_id: t for t in session.scalars(
+        select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status == "open"))}
+    ready = {t.id: t for t in case.ready_user_tasks()}
+    for spiff_id, row in open_rows.items():
+        if spiff_id not in ready:
+            row.status = "cancelled"
+    case_data = None
+    for spiff_id, ready_task in ready.items():
+        if spiff_id in open_rows:
+            continue
+        role = ready_task.lane or APPLICANT_LANE
+        form = forms.load(instance.process_id, ready_task.bpmn_id)
+        if case_data is None:
+            case_data = case.data
+        row = HumanTask(
+            instance_id=instance.id, spiff_task_id=spiff_id, bpmn_id=ready_task.bpmn_id,
+            name=ready_task.name, role=role, kind=form.kind, section_id=instance.section_id,
+            assignee_id=instance.applicant_id if role == APPLICANT_LANE else None,
+            due_at=_due_at(ready_task.properties, case_data, now), status="open", created_at=now,
+        )
+        session.add(row)
+        session.flush()
+        audit.record(session, "task_created", None, instance.id, row.id, task=row.bpmn_id, role=role)
+
+
+def _due_at(properties: dict, data: dict, now: datetime) -> datetime | None:
+    """A task's deadline: an ISO duration from now (`due`), or a date-time in the case data (`due_from`)."""
+    if properties.get("due_from") and data.get(properties["due_from"]):
+        return datetime.fromisoformat(data[properties["due_from"]])
+    if properties.get("due"):
+        return now + engine.parse_duration(properties["due"])
+    return None
+
+
+
+def visible_case(session: Session, instance_id: int, user: User) -> ProcessInstance:
+    """The case, if this user may see it; otherwise NotFound (an id guessed tells nothing)."""
+    instance = session.get(ProcessInstance, instance_id)
+    if instance is None or not assignment.can_view_case(session, user, instance):
+        raise NotFound("not_found")
+    return instance
+
+
+def snapshot(instance: ProcessInstance) -> dict:
+    """What the case page shows from the workflow: its data and where it stands."""
+    case = engine.Case.restore(definitions.parsed(instance.definition), instance.workflow_state, None)
+    return {"data": case.data, "active": case.active_bpmn_ids(), "done": case.completed_bpmn_ids()}
+
+
+def tasks_of_case(session: Session, instance_id: int) -> list[HumanTask]:
+    return list(session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id)
+                                .order_by(HumanTask.id)))
+
+
+def visible_task(session: Session, task_id: int, user: User) -> HumanTask:
+    """A task whose case this user may see; otherwise NotFound."""
+    task = session.get(HumanTask, task_id)
+    if task is None or not assignment.can_view_case(session, user, task.instance):
+        raise NotFound("not_found")
+    return task
+
+
+def may_act(session: Session, task: HumanTask, user: User) -> bool:
+    try:
+        assignment.check_can_act(session, task, user)
+    except DomainError:
+        return False
+    return True

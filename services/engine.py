@@ -1,0 +1,214 @@
+"""The SpiffWorkflow wrapper: parse, run, serialize. The only module that knows the engine's objects."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any, Callable
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.parser import SpiffBpmnParser, VALIDATOR
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskState
+
+
+class EngineError(Exception):
+    """The BPMN could not be parsed or a step failed inside the engine."""
+
+
+@dataclass(frozen=True)
+class ParsedProcess:
+    """A parsed definition: the spec is immutable and shared by every case of that version."""
+
+    process_id: str
+    spec: Any
+    subprocess_specs: dict
+
+
+@dataclass(frozen=True)
+class ReadyTask:
+    """A READY user task as the rest of Baomi sees it (no SpiffWorkflow objects leak out)."""
+
+    id: str
+    bpmn_id: str
+    name: str
+    lane: str | None
+    properties: dict = field(default_factory=dict)
+
+
+class _SpecByReference(BpmnWorkflowConverter):
+    """Store a case without its spec: the spec lives once per definition version, not per case."""
+
+    def to_dict(self, workflow):
+        dct = super(BpmnWorkflowConverter, self).to_dict(workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct, parsed: ParsedProcess = None):
+        if parsed is None:
+            raise EngineError("a case can only be restored with its parsed definition")
+        workflow = self.target_class(parsed.spec, parsed.subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], _uuid, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(_uuid(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _uuid(value):
+    from uuid import UUID
+
+    return UUID(value)
+
+
+def _make_serializer() -> BpmnWorkflowSerializer:
+    config = dict(SPIFF_CONFIG)
+    config[BpmnWorkflow] = _SpecByReference
+    return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
+
+
+_SERIALIZER = _make_serializer()
+
+
+def parse(bpmn_xml: str, process_id: str) -> ParsedProcess:
+    """Parse BPMN text and return the executable process `process_id`."""
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    try:
+        parser.add_bpmn_str(bpmn_xml.encode("utf-8"))
+        spec = parser.get_spec(process_id)
+        subprocess_specs = parser.get_subprocess_specs(process_id)
+    except (SpiffWorkflowException, ValueError, KeyError) as err:
+        raise EngineError(f"{process_id}: {err}") from err
+    except Exception as err:  # lxml raises its own XMLSyntaxError family
+        raise EngineError(f"{process_id}: {err}") from err
+    return ParsedProcess(process_id, spec, subprocess_specs)
+
+
+@lru_cache(maxsize=256)
+def parsed_definition(definition_id: int, content_hash: str, bpmn_xml: str, process_id: str) -> ParsedProcess:
+    """Parse once per published version; versions never change, so every worker may cache them."""
+    return parse(bpmn_xml, process_id)
+
+
+def parse_duration(text: str) -> timedelta:
+    """An ISO 8601 duration such as P2D or PT4H, as BPMN timers write them."""
+    parsed = TimerEventDefinition.parse_iso_duration(text)
+    return TimerEventDefinition.get_timedelta_from_start(parsed)
+
+
+# Step functions are called with the case's context; the engine only dispatches by name.
+StepCall = Callable[[str, dict, dict], dict]
+
+
+class _DomainScriptEngine(PythonScriptEngine):
+    """Scripts and conditions see task data; service tasks call Baomi's registered steps."""
+
+    def __init__(self, call_step: StepCall | None):
+        super().__init__(environment=TaskDataEnvironment({"datetime": datetime}))
+        self._call_step = call_step
+
+    def call_service(self, task, operation_name=None, operation_params=None, **_):
+        if self._call_step is None:
+            raise EngineError(f"no step runner for service task {operation_name}")
+        params = {k: v["value"] for k, v in (operation_params or {}).items()}
+        return json.dumps(self._call_step(operation_name, task.data, params) or {})
+
+
+class Case:
+    """One running workflow, restored from or about to be written to its TEXT column."""
+
+    def __init__(self, workflow: BpmnWorkflow):
+        self._wf = workflow
+
+    @classmethod
+    def start(cls, parsed: ParsedProcess, data: dict, call_step: StepCall | None) -> "Case":
+        wf = BpmnWorkflow(parsed.spec, parsed.subprocess_specs, script_engine=_DomainScriptEngine(call_step))
+        # The start event's task carries the application: every later task inherits it.
+        wf.task_tree.data.update(data)
+        for task in wf.get_tasks(state=TaskState.READY):
+            task.data.update(data)
+        case = cls(wf)
+        case._run_engine()
+        return case
+
+    @classmethod
+    def restore(cls, parsed: ParsedProcess, state: str, call_step: StepCall | None) -> "Case":
+        dct = json.loads(state)
+        _SERIALIZER.migrate(dct)
+        wf = _SERIALIZER.from_dict(dct, parsed=parsed)
+        wf.script_engine = _DomainScriptEngine(call_step)
+        return cls(wf)
+
+    def dump(self) -> str:
+        """The state as JSON text, key order untouched (task data is restored in that order)."""
+        return _SERIALIZER.serialize_json(self._wf)
+
+    def ready_user_tasks(self) -> list[ReadyTask]:
+        tasks = self._wf.get_tasks(state=TaskState.READY, manual=True)
+        return [
+            ReadyTask(
+                id=str(t.id),
+                bpmn_id=t.task_spec.bpmn_id,
+                name=t.task_spec.bpmn_name or t.task_spec.bpmn_id,
+                lane=t.task_spec.lane,
+                properties=dict(t.task_spec.extensions.get("properties", {})),
+            )
+            for t in tasks
+        ]
+
+    def complete(self, task_id: str, data: dict) -> None:
+        """Complete a READY user task with the submitted data and run the engine on."""
+        from uuid import UUID
+
+        task = self._wf.get_task_from_id(UUID(task_id))
+        if task is None or task.state != TaskState.READY or not task.task_spec.manual:
+            raise EngineError(f"task {task_id} is not ready")
+        task.data.update(data)
+        task.run()
+        self._run_engine()
+
+    def fire_due_timers(self) -> None:
+        """Let timers whose time has come fire, then run the engine on."""
+        self._wf.refresh_timers()
+        self._run_engine()
+
+    def _run_engine(self) -> None:
+        self._wf.do_engine_steps()
+
+    @property
+    def is_completed(self) -> bool:
+        return self._wf.is_completed()
+
+    @property
+    def data(self) -> dict:
+        """The data as the case stands: the last completed task's view of it."""
+        last = self._wf.last_task
+        return dict(last.data) if last is not None else dict(self._wf.task_tree.data)
+
+    def next_timer_at(self) -> datetime | None:
+        """The earliest time a waiting timer of this case is due, if any."""
+        times = []
+        for pending in self._wf.waiting_events():
+            if pending.value and "Timer" in pending.event_type:
+                try:
+                    times.append(TimerEventDefinition.get_datetime(pending.value))
+                except (ValueError, TypeError):
+                    continue
+        return min(times) if times else None
+
+    def active_bpmn_ids(self) -> list[str]:
+        """Elements the case is waiting in now (READY user tasks and WAITING events), for highlighting."""
+        ready = self._wf.get_tasks(state=TaskState.READY | TaskState.WAITING)
+        return sorted({t.task_spec.bpmn_id for t in ready if t.task_spec.bpmn_id})
+
+    def completed_bpmn_ids(self) -> list[str]:
+        done = self._wf.get_tasks(state=TaskState.COMPLETED)
+        return sorted({t.task_spec.bpmn_id for t in done if t.task_spec.bpmn_id})

@@ -1,0 +1,190 @@
+"""Form definitions (forms/<process>/<task>.json) and the marshmallow schemas built from them."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from services.errors import ValidationFailed
+from services.messages import message
+
+FORMS_DIR = Path(__file__).resolve().parent.parent / "forms"
+DECISION_LABELS = {
+    "approve": ("同意", "Approve"),
+    "reject": ("不同意", "Reject"),
+    "send_back": ("退回申请人", "Send back to applicant"),
+    "resubmit": ("重新提交", "Resubmit"),
+    "withdraw": ("撤回申请", "Withdraw"),
+}
+TEXT_LIMITS = {"string": 200, "text": 2000}
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    type: str
+    label_zh: str
+    label_en: str
+    required: bool = False
+    choices: tuple[tuple[str, str, str], ...] = ()  # (value, zh, en)
+    must_be_true: bool = False
+    not_before: str | None = None
+    not_in_past: bool = False
+    help_zh: str = ""
+    help_en: str = ""
+
+    def label(self, locale: str) -> str:
+        return self.label_en if locale.startswith("en") else self.label_zh
+
+    def help(self, locale: str) -> str:
+        return self.help_en if locale.startswith("en") else self.help_zh
+
+    def choice_label(self, value: str, locale: str) -> str:
+        for v, zh, en in self.choices:
+            if v == value:
+                return en if locale.startswith("en") else zh
+        return value
+
+
+@dataclass(frozen=True)
+class FormDefinition:
+    key: str
+    title_zh: str
+    title_en: str
+    kind: str  # approval | work | applicant | start
+    fields: tuple[Field, ...]
+
+    def title(self, locale: str) -> str:
+        return self.title_en if locale.startswith("en") else self.title_zh
+
+    @property
+    def is_decision_only(self) -> bool:
+        return all(f.name in ("decision", "comment") for f in self.fields)
+
+    def field(self, name: str) -> Field | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+    def validate(self, payload: dict, locale: str) -> dict:
+        """Validated, JSON-ready data, or ValidationFailed with messages per field in `locale`."""
+        try:
+            data = _schema(self, locale)().load(payload)
+        except ValidationError as err:
+            raise ValidationFailed(_flatten(err.messages)) from None
+        errors = self._cross_field_errors(data, locale)
+        if errors:
+            raise ValidationFailed(errors)
+        return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in data.items()}
+
+    def _cross_field_errors(self, data: dict, locale: str) -> dict[str, list[str]]:
+        errors: dict[str, list[str]] = {}
+        for f in self.fields:
+            value = data.get(f.name)
+            if f.type == "date" and value is not None:
+                if f.not_in_past and value < date.today():
+                    errors.setdefault(f.name, []).append(message("date_in_past", locale))
+                other = data.get(f.not_before) if f.not_before else None
+                if other is not None and value < other:
+                    other_label = self.field(f.not_before).label(locale)
+                    errors.setdefault(f.name, []).append(message("date_before", locale, other=other_label))
+        return errors
+
+    def from_html(self, form) -> dict:
+        """Turn an HTML form's multidict into the payload the schema expects."""
+        payload = {}
+        for f in self.fields:
+            if f.type == "asset_list":
+                values = form.getlist(f.name)
+                if values:
+                    payload[f.name] = values
+            elif f.type == "boolean":
+                payload[f.name] = form.get(f.name) in ("on", "true", "1", "yes")
+            else:
+                value = form.get(f.name, "")
+                if value != "":
+                    payload[f.name] = value
+        return payload
+
+
+def _flatten(messages) -> dict[str, list[str]]:
+    out = {}
+    for name, errs in messages.items():
+        if isinstance(errs, dict):  # list fields report errors per index
+            errs = [m for sub in errs.values() for m in (sub if isinstance(sub, list) else [sub])]
+        out[name] = list(errs)
+    return out
+
+
+@lru_cache(maxsize=512)
+def _schema(form: FormDefinition, locale: str) -> type[Schema]:
+    msg = lambda code, **p: message(code, locale, **p)  # noqa: E731
+    common = {"required": msg("required"), "null": msg("required")}
+    attrs = {}
+    for f in form.fields:
+        kw = {"required": f.required, "error_messages": dict(common, invalid=msg("invalid_value"))}
+        if f.type in TEXT_LIMITS:
+            limit = TEXT_LIMITS[f.type]
+            validators = [validate.Length(max=limit, error=msg("too_long", max=limit))]
+            if f.required:
+                validators.append(validate.Length(min=1, error=msg("required")))
+            attrs[f.name] = fields.String(validate=validators, **kw)
+        elif f.type == "date":
+            kw["error_messages"]["invalid"] = msg("invalid_date")
+            attrs[f.name] = fields.Date(**kw)
+        elif f.type == "boolean":
+            validators = [validate.Equal(True, error=msg("must_acknowledge"))] if f.must_be_true else []
+            attrs[f.name] = fields.Boolean(validate=validators, **kw)
+        elif f.type in ("choice", "decision"):
+            attrs[f.name] = fields.String(
+                validate=validate.OneOf([c[0] for c in f.choices], error=msg("invalid_choice")), **kw)
+        elif f.type == "asset_list":
+            inner = fields.Integer(strict=False, error_messages={"invalid": msg("invalid_value")})
+            attrs[f.name] = fields.List(inner, validate=validate.Length(min=1, error=msg("asset_none")), **kw)
+        else:
+            raise ValueError(f"{form.key}: unknown field type {f.type}")
+
+    class Meta:
+        unknown = RAISE
+
+    attrs["Meta"] = Meta
+    schema = Schema.from_dict(attrs, name=f"Form_{form.key.replace('/', '_')}")
+    schema.error_messages = {"unknown": msg("unknown_field"), "type": msg("bad_request")}
+    return schema
+
+
+def _field_from_json(raw: dict) -> Field:
+    choices = raw.get("choices", [])
+    if raw["type"] == "decision":
+        choices = [{"value": c, "zh_CN": DECISION_LABELS[c][0], "en": DECISION_LABELS[c][1]} for c in choices]
+    label = raw.get("label", {})
+    help_text = raw.get("help", {})
+    return Field(
+        name=raw["name"], type=raw["type"],
+        label_zh=label.get("zh_CN", raw["name"]), label_en=label.get("en", raw["name"]),
+        required=raw.get("required", raw["type"] == "decision"),
+        choices=tuple((c["value"], c["zh_CN"], c["en"]) for c in choices),
+        must_be_true=raw.get("must_be_true", False),
+        not_before=raw.get("not_before"), not_in_past=raw.get("not_in_past", False),
+        help_zh=help_text.get("zh_CN", ""), help_en=help_text.get("en", ""),
+    )
+
+
+@lru_cache(maxsize=256)
+def load(process_id: str, form_name: str) -> FormDefinition:
+    """The form for a user task (by its BPMN id) or a procedure's start form ("start")."""
+    path = FORMS_DIR / process_id / f"{form_name}.json"
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    title = raw.get("title", {})
+    return FormDefinition(
+        key=f"{process_id}/{form_name}",
+        title_zh=title.get("zh_CN", form_name), title_en=title.get("en", form_name),
+        kind=raw.get("kind", "work"),
+        fields=tuple(_field_from_json(f) for f in raw["fields"]),
+    )
+
+
+def exists(process_id: str, form_name: str) -> bool:
+    return (FORMS_DIR / process_id / f"{form_name}.json").is_file()

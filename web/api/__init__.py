@@ -1,0 +1,141 @@
+"""The JSON API under /api/v1: the same actions as the pages, errors as {"error", "code", "fields"}."""
+from flask import Blueprint, jsonify, request
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf.csrf import generate_csrf
+from marshmallow import ValidationError
+
+from services import assets, auth, cases, inbox
+from services.errors import DomainError, ValidationFailed
+from services.procedures import PROCEDURES
+from web.api.schemas import AssetOut, InstanceOut, SignInSchema, TaskListQuery, TaskOut, UserOut
+from web.extensions import select_locale
+from web.session import db
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def _json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise DomainError("bad_request")
+    return body
+
+
+def _load(schema, data) -> dict:
+    try:
+        return schema.load(data)
+    except ValidationError as err:
+        raise ValidationFailed({k: v if isinstance(v, list) else [str(v)] for k, v in err.messages.items()})
+
+
+@bp.post("/session")
+def sign_in():
+    """Sign in; the answer carries the CSRF token that every later write must send as X-CSRFToken."""
+    creds = _load(SignInSchema(), _json_body())
+    try:
+        user = auth.authenticate(db(), creds["username"], creds["password"])
+    except DomainError as err:
+        err.status = 401
+        raise
+    login_user(user)
+    return jsonify({"user": UserOut().dump(user), "csrf_token": generate_csrf()})
+
+
+@bp.delete("/session")
+@login_required
+def sign_out():
+    logout_user()
+    return "", 204
+
+
+@bp.get("/me")
+@login_required
+def me():
+    return jsonify({"user": UserOut().dump(current_user), "inbox": vars(inbox.counts(db(), current_user.id))})
+
+
+@bp.get("/processes")
+@login_required
+def processes():
+    locale = select_locale()
+    return jsonify({"processes": [{"process_id": p.process_id, "name": p.name(locale), "articles": p.articles}
+                                  for p in PROCEDURES.values()]})
+
+
+@bp.post("/processes/<process_id>/instances")
+@login_required
+def start_instance(process_id: str):
+    instance = cases.start_case(db(), process_id, current_user, _json_body(), select_locale())
+    db().commit()
+    return jsonify({"instance": InstanceOut().dump(instance), "tasks": _tasks_out(instance.id)}), 201
+
+
+@bp.get("/instances")
+@login_required
+def my_instances():
+    return jsonify({"instances": InstanceOut(many=True).dump(inbox.my_cases(db(), current_user.id))})
+
+
+@bp.get("/instances/<int:instance_id>")
+@login_required
+def get_instance(instance_id: int):
+    session = db()
+    instance = cases.visible_case(session, instance_id, current_user)
+    snap = cases.snapshot(instance)
+    return jsonify({"instance": InstanceOut().dump(instance), "data": snap["data"], "active": snap["active"],
+                    "tasks": _tasks_out(instance.id),
+                    "assets": AssetOut(many=True).dump(assets.assets_of_case(session, instance.id))})
+
+
+@bp.get("/tasks")
+@login_required
+def list_tasks():
+    query = _load(TaskListQuery(), request.args.to_dict())
+    lister = inbox.my_tasks if query["scope"] == "mine" else inbox.group_tasks
+    tasks = lister(db(), current_user.id, limit=query["limit"], offset=query["offset"])
+    return jsonify({"scope": query["scope"], "tasks": TaskOut(many=True).dump(tasks)})
+
+
+@bp.get("/tasks/<int:task_id>")
+@login_required
+def get_task(task_id: int):
+    task = cases.visible_task(db(), task_id, current_user)
+    return jsonify({"task": TaskOut().dump(task), "may_act": cases.may_act(db(), task, current_user)})
+
+
+@bp.post("/tasks/<int:task_id>/claim")
+@login_required
+def claim(task_id: int):
+    task = cases.claim(db(), task_id, current_user)
+    db().commit()
+    return jsonify({"task": TaskOut().dump(task)})
+
+
+@bp.post("/tasks/<int:task_id>/unclaim")
+@login_required
+def unclaim(task_id: int):
+    task = cases.unclaim(db(), task_id, current_user)
+    db().commit()
+    return jsonify({"task": TaskOut().dump(task)})
+
+
+@bp.post("/tasks/<int:task_id>/complete")
+@login_required
+def complete(task_id: int):
+    session = db()
+    task = cases.complete_task(session, task_id, current_user, _json_body(), select_locale())
+    session.commit()
+    return jsonify({"task": TaskOut().dump(task), "instance": InstanceOut().dump(task.instance),
+                    "next_tasks": _tasks_out(task.instance_id, open_only=True)})
+
+
+@bp.get("/assets")
+@login_required
+def eligible_assets():
+    """The assets this user may put into a carry-out request."""
+    return jsonify({"assets": AssetOut(many=True).dump(assets.carry_out_candidates(db(), current_user))})
+
+
+def _tasks_out(instance_id: int, open_only: bool = False) -> list[dict]:
+    tasks = cases.tasks_of_case(db(), instance_id)
+    return TaskOut(many=True).dump([t for t in tasks if t.status == "open" or not open_only])

@@ -1,0 +1,37 @@
+"""Small labels and formats shared by every page, in the request's language."""
+from flask import Flask
+from flask_babel import format_datetime, gettext as _
+
+from models import utcnow
+from services import assets
+from services.roles import ROLES
+from web.extensions import select_locale
+
+CASE_STATUS = {
+    "running": ("办理中", "In progress"),
+    "completed": ("已办结", "Completed"),
+    "rejected": ("未通过", "Rejected"),
+    "withdrawn": ("已撤回", "Withdrawn"),
+    "terminated": ("已终止", "Terminated"),
+    "error": ("出错", "Error"),
+}
+TASK_STATUS = {"open": ("待办", "Open"), "completed": ("已办", "Done"), "cancelled": ("已取消", "Cancelled")}
+TABLES = {"kind": assets.KINDS, "classification": assets.CLASSIFICATIONS, "status": assets.STATUSES,
+          "case_status": CASE_STATUS, "task_status": TASK_STATUS}
+
+
+def asset_label(table: str, key: str) -> str:
+    return assets.label(TABLES[table], key, select_locale())
+
+
+def role_label(key: str) -> str:
+    role = ROLES.get(key)
+    return role.name(select_locale()) if role else key
+
+
+def when(value) -> str:
+    return format_datetime(value, "yyyy-MM-dd HH:mm") if value else ""
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals.update(asset_label=asset_label, role_label=role_label, when=when, now=utcnow)
