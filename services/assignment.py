@@ -21,10 +21,11 @@ def roles_of(session: Session, user_id: int) -> set[str]:
     return set(session.scalars(select(RoleAssignment.role).where(RoleAssignment.user_id == user_id)))
 
 
-def _filled_an_approval(session: Session, instance_id: int, user_id: int, except_task_id: int) -> bool:
+def _filled_another_approval(session: Session, task: HumanTask, user_id: int) -> bool:
+    # The same step again (after a send-back) is the same duty; another approval step is not.
     return session.scalar(select(exists().where(
-        HumanTask.instance_id == instance_id, HumanTask.completed_by_id == user_id,
-        HumanTask.kind == "approval", HumanTask.id != except_task_id))) or False
+        HumanTask.instance_id == task.instance_id, HumanTask.completed_by_id == user_id,
+        HumanTask.kind == "approval", HumanTask.bpmn_id != task.bpmn_id))) or False
 
 
 def check_can_act(session: Session, task: HumanTask, user: User) -> None:
@@ -40,7 +41,7 @@ def check_can_act(session: Session, task: HumanTask, user: User) -> None:
         raise Forbidden("not_a_candidate")
     if task.assignee_id is not None and task.assignee_id != user.id:
         raise Conflict("claimed_by_other", name=task.assignee.display_name)
-    if task.kind == "approval" and _filled_an_approval(session, instance.id, user.id, task.id):
+    if task.kind == "approval" and _filled_another_approval(session, task, user.id):
         raise Forbidden("second_approval")
 
 
@@ -55,7 +56,7 @@ def group_task_filter(user_id: int):
         ProcessInstance.applicant_id != user_id,
         or_(HumanTask.kind != "approval",
             ~exists().where(other.instance_id == HumanTask.instance_id, other.completed_by_id == user_id,
-                            other.kind == "approval")),
+                            other.kind == "approval", other.bpmn_id != HumanTask.bpmn_id)),
     )
 
 

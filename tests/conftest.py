@@ -1,0 +1,143 @@
+"""Fixtures: a migrated database (SQLite, or PostgreSQL when BAOMI_TEST_DATABASE_URL is set), the demo
+office loaded fresh for every test, and clients that act as a named demo user."""
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import tempfile
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from app import create_app
+from models import Base
+from services import definitions, demo_office
+from web.cli import migrate
+
+PG_URL = os.environ.get("BAOMI_TEST_DATABASE_URL")
+PASSWORD = demo_office.DEMO_PASSWORD
+
+
+def _create_pg_database(url: str) -> tuple[str, str]:
+    """A database of our own on the server, so that nothing left from another run can mask a failure."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    name = f"baomi_test_{secrets.token_hex(4)}"
+    with psycopg.connect(host=base.host, port=base.port or 5432, user=base.username,
+                         dbname=base.database, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return base.set(database=name).render_as_string(hide_password=False), name
+
+
+def _drop_pg_database(url: str, name: str) -> None:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    with psycopg.connect(host=base.host, port=base.port or 5432, user=base.username,
+                         dbname=base.database, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def database_url():
+    if PG_URL:
+        url, name = _create_pg_database(PG_URL)
+        migrate(url)
+        yield url
+        _drop_pg_database(PG_URL, name)
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            url = f"sqlite:///{Path(tmp) / 'baomi_test.db'}"
+            migrate(url)
+            yield url
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    return create_app({"DATABASE_URL": database_url, "TESTING": True, "SECRET_KEY": "test-secret",
+                       "BAOMI_SCHEDULER": "off"})
+
+
+@pytest.fixture(scope="session")
+def sessions(app):
+    """The app's session factory, for tests that work below the web layer."""
+    return app.extensions["db_sessions"]
+
+
+@pytest.fixture(autouse=True)
+def demo(app, sessions):
+    """Every test starts from the demo office with every process published, and nothing else."""
+    engine = app.extensions["db_engine"]
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f"DELETE FROM {table}"))
+    definitions.publish_directory(sessions)
+    with sessions() as session:
+        demo_office.load(session)
+        session.commit()
+    yield
+
+
+@pytest.fixture
+def db(sessions):
+    with sessions() as session:
+        yield session
+
+
+def csrf_from(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+class ApiClient:
+    """A test client signed in through the JSON API, sending its CSRF token on every write."""
+
+    def __init__(self, client, token: str | None):
+        self.client = client
+        self.token = token
+
+    def _headers(self, headers):
+        return dict({"X-CSRFToken": self.token} if self.token else {}, **(headers or {}))
+
+    def get(self, path, **kw):
+        return self.client.get(path, **kw)
+
+    def post(self, path, json=None, headers=None, **kw):
+        return self.client.post(path, json=json, headers=self._headers(headers), **kw)
+
+    def delete(self, path, headers=None, **kw):
+        return self.client.delete(path, headers=self._headers(headers), **kw)
+
+
+@pytest.fixture
+def api(app):
+    """`api("lihua")` is an API client signed in as that demo user; `api()` is anonymous."""
+    def sign_in(username: str | None = None) -> ApiClient:
+        client = app.test_client()
+        if username is None:
+            return ApiClient(client, None)
+        response = client.post("/api/v1/session", json={"username": username, "password": PASSWORD})
+        assert response.status_code == 200, response.get_json()
+        return ApiClient(client, response.get_json()["csrf_token"])
+    return sign_in
+
+
+@pytest.fixture
+def as_user(app):
+    """`as_user("lihua")` is a browser-like test client signed in through the login page."""
+    def sign_in(username: str):
+        client = app.test_client()
+        token = csrf_from(client.get("/login").get_data(as_text=True))
+        response = client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token})
+        assert response.status_code == 302
+        client.csrf = csrf_from(client.get("/").get_data(as_text=True))
+        return client
+    return sign_in
