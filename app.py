@@ -4,6 +4,7 @@ import os
 from flask import Flask
 
 import config
+from services import steps
 from web import cli, errors, extensions, session, template_helpers
 
 
@@ -26,6 +27,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     for bp in (auth_bp, portal_bp, inbox_bp, cases_bp, api_bp):
         app.register_blueprint(bp)
     cli.init_app(app)
+    steps.load_all()
     if app.config["BAOMI_SCHEDULER"] == "inprocess" and _is_serving_process(app):
         cli.start_inprocess_scheduler(app)
     return app

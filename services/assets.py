@@ -51,12 +51,13 @@ def label(table: dict, key: str, locale: str) -> str:
     return en if locale.startswith("en") else zh
 
 
-def carry_out_candidates(session: Session, applicant: User) -> list[Asset]:
-    """Assets the applicant may ask to carry out: classified, of their section, in use, in no open case."""
+def candidates(session: Session, applicant: User, statuses: tuple[str, ...] = ("in_use",)) -> list[Asset]:
+    """Assets the applicant may put into a request: classified, of their section, in one of `statuses`,
+    in no open case."""
     if applicant.section_id is None:
         return []
     return list(session.scalars(
-        select(Asset).where(Asset.section_id == applicant.section_id, Asset.status == "in_use",
+        select(Asset).where(Asset.section_id == applicant.section_id, Asset.status.in_(statuses),
                             Asset.classification != "unclassified", Asset.open_case_id.is_(None))
         .order_by(Asset.register_number)))
 

@@ -31,8 +31,9 @@ def _filled_another_approval(session: Session, task: HumanTask, user_id: int) ->
 def check_can_act(session: Session, task: HumanTask, user: User) -> None:
     """Refuse, with the reason, a user who may not claim or complete this task."""
     instance = task.instance
-    if task.role == APPLICANT_LANE:
-        if user.id != instance.applicant_id:
+    if task.role == APPLICANT_LANE or task.kind == "personal":
+        # Personal tasks (the applicant's own, a named successor's) belong to one person only.
+        if user.id != task.assignee_id:
             raise Forbidden("not_a_candidate")
         return
     if user.id == instance.applicant_id:
@@ -52,6 +53,7 @@ def group_task_filter(user_id: int):
         HumanTask.status == "open",
         HumanTask.assignee_id.is_(None),
         HumanTask.role != APPLICANT_LANE,
+        HumanTask.kind != "personal",
         exists().where(_role_matches(user_id, HumanTask.role, HumanTask.section_id)),
         ProcessInstance.applicant_id != user_id,
         or_(HumanTask.kind != "approval",

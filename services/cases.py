@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from models import HumanTask, ProcessInstance, User, utcnow
-from services import assignment, audit, definitions, engine, forms, steps
+from services import assignment, audit, definitions, engine, form_checks, forms, steps
 from services.errors import Conflict, DomainError, Forbidden, NotFound
 from services.procedures import PROCEDURES
 from services.roles import APPLICANT_LANE
@@ -39,7 +39,9 @@ def start_case(session: Session, process_id: str, applicant: User, payload: dict
     if applicant.section_id is None:
         raise DomainError("applicant_has_no_section")
     definition = definitions.latest_definition(session, process_id)
-    data = forms.load(process_id, "start").validate(payload, locale)
+    form = forms.load(process_id, "start")
+    data = form.validate(payload, locale)
+    form_checks.check_references(session, form, data, locale)
     now = utcnow()
     instance = ProcessInstance(
         definition_id=definition.id, process_id=process_id, applicant_id=applicant.id,
@@ -96,7 +98,9 @@ def complete_task(session: Session, task_id: int, user: User, payload: dict, loc
         task = _open_task(session, task_id)
         assignment.check_can_act(session, task, user)
         instance = task.instance
-        data = forms.load(instance.process_id, task.bpmn_id).validate(payload, locale)
+        form = forms.load(instance.process_id, task.bpmn_id)
+        data = form.validate(payload, locale)
+        form_checks.check_references(session, form, data, locale)
         now = utcnow()
         ctx = steps.StepContext(session, instance, user, now)
         case = engine.Case.restore(definitions.parsed(instance.definition), instance.workflow_state,
@@ -182,12 +186,20 @@ def _sync_tasks(session: Session, instance: ProcessInstance, case: engine.Case, 
         row = HumanTask(
             instance_id=instance.id, spiff_task_id=spiff_id, bpmn_id=ready_task.bpmn_id,
             name=ready_task.name, role=role, kind=form.kind, section_id=instance.section_id,
-            assignee_id=instance.applicant_id if role == APPLICANT_LANE else None,
+            assignee_id=_assignee(ready_task.properties, role, instance, case_data),
             due_at=_due_at(ready_task.properties, case_data, now), status="open", created_at=now,
         )
         session.add(row)
         session.flush()
         audit.record(session, "task_created", None, instance.id, row.id, task=row.bpmn_id, role=role)
+
+
+def _assignee(properties: dict, role: str, instance: ProcessInstance, data: dict) -> int | None:
+    """The applicant's lane goes to the applicant; `assignee_from` names a data key holding a user id
+    (e.g. the successor of P5); every other task goes to its role's group."""
+    if properties.get("assignee_from"):
+        return data.get(properties["assignee_from"])
+    return instance.applicant_id if role == APPLICANT_LANE else None
 
 
 def _due_at(properties: dict, data: dict, now: datetime) -> datetime | None:

@@ -5,7 +5,7 @@ from functools import lru_cache
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import Asset, RoleAssignment, Section, User
+from models import Asset, ReferenceItem, RoleAssignment, Section, User
 from services.auth import hash_password
 
 DEMO_PASSWORD = "Baomi@2026"
@@ -21,13 +21,13 @@ USERS = [
     ("zhangwei", "张伟", "general", [("employee", "section")]),
     ("lihua", "李华", "general", [("employee", "section"), ("section_head", "section")]),
     ("qianyu", "钱宇", "general", [("employee", "section"), ("custodian", "section")]),
-    ("wangfang", "王芳", "secretariat", [("employee", "section")]),
+    ("wangfang", "王芳", "secretariat", [("employee", "section"), ("custodian", "section")]),
     ("zhaolei", "赵磊", "secretariat", [("employee", "section"), ("section_head", "section")]),
     ("sunli", "孙丽", "information", [("employee", "section"), ("section_head", "section")]),
     ("chenjing", "陈静", "general", [("employee", "section"), ("security_office", None)]),
     ("liuyang", "刘洋", "general", [("employee", "section"), ("leader", None)]),
     ("zhoumin", "周敏", "general", [("employee", "section"), ("security_committee", None)]),
-    ("wujun", "吴军", "information", [("employee", "section"), ("network_admin", None)]),
+    ("wujun", "吴军", "information", [("employee", "section"), ("network_admin", None), ("custodian", "section")]),
     ("zhengqiang", "郑强", "information", [("employee", "section"), ("maintainer", None)]),
     ("fengxue", "冯雪", "general", [("employee", "section"), ("destruction_officer", None)]),
     ("hanmei", "韩梅", "information", [("employee", "section"), ("designer", None)]),
@@ -60,6 +60,17 @@ ASSETS = [
 ]
 IN_STORAGE = {"BM-HD-003", "BM-MC-001"}
 
+# kind, code, Chinese name, English name: the bureau's designated units (CIS.9, DES.4) and our systems (CNET.5)
+REFERENCE = [
+    ("repair_unit", "RU-01", "市保密局指定维修点（信息中心维修部）", "Bureau-designated repair unit (IT Centre workshop)"),
+    ("repair_unit", "RU-02", "市保密局指定维修点（涉密设备维修中心）", "Bureau-designated repair unit (classified equipment centre)"),
+    ("destruction_site", "DS-01", "市保密局指定销毁点（市涉密载体销毁中心）", "Bureau-designated destruction site (city carrier destruction centre)"),
+    ("system", "SYS-OA", "涉密办公系统", "Classified office automation system"),
+    ("system", "SYS-DOC", "涉密公文交换系统", "Classified document exchange"),
+    ("system", "SYS-MAIL", "涉密内网邮件", "Classified intranet mail"),
+    ("system", "SYS-FILE", "涉密文件服务器", "Classified file server"),
+]
+
 
 @lru_cache(maxsize=1)
 def _password_hash() -> str:
@@ -86,7 +97,7 @@ def load(session: Session) -> None:
         for role, scope in roles:
             session.add(RoleAssignment(user_id=user.id, role=role,
                                        section_id=user.section_id if scope == "section" else None))
-    custodians = {"general": "qianyu"}
+    custodians = {"general": "qianyu", "secretariat": "wangfang", "information": "wujun"}
     for number, kind, level, model, section, holder in ASSETS:
         custodian = users.get(custodians.get(section, ""))
         session.add(Asset(
@@ -95,4 +106,6 @@ def load(session: Session) -> None:
             custodian_id=custodian.id if custodian else None, holder_id=users[holder].id,
             status="in_storage" if number in IN_STORAGE else "in_use",
         ))
+    session.flush()
+    session.add_all(ReferenceItem(kind=kind, code=code, name_zh=zh, name_en=en) for kind, code, zh, en in REFERENCE)
     session.flush()

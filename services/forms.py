@@ -36,6 +36,14 @@ class Field:
     not_in_past: bool = False
     help_zh: str = ""
     help_en: str = ""
+    # asset_list: the statuses an asset may be in to be chosen (always classified, own section)
+    eligible: tuple[str, ...] = ("in_use",)
+    # user / user_list: only holders of this role may be chosen (None: any active user)
+    role: str | None = None
+    # reference: the kind of reference item (repair_unit, destruction_site, system)
+    reference_kind: str | None = None
+    min_items: int = 1
+    max_value: int | None = None
 
     def label(self, locale: str) -> str:
         return self.label_en if locale.startswith("en") else self.label_zh
@@ -96,7 +104,7 @@ class FormDefinition:
         """Turn an HTML form's multidict into the payload the schema expects."""
         payload = {}
         for f in self.fields:
-            if f.type == "asset_list":
+            if f.type in ("asset_list", "user_list", "reference_list"):
                 values = form.getlist(f.name)
                 if values:
                     payload[f.name] = values
@@ -140,9 +148,15 @@ def _schema(form: FormDefinition, locale: str) -> type[Schema]:
         elif f.type in ("choice", "decision"):
             attrs[f.name] = fields.String(
                 validate=validate.OneOf([c[0] for c in f.choices], error=msg("invalid_choice")), **kw)
-        elif f.type == "asset_list":
+        elif f.type in ("asset_list", "user_list", "reference_list"):
             inner = fields.Integer(strict=False, error_messages={"invalid": msg("invalid_value")})
-            attrs[f.name] = fields.List(inner, validate=validate.Length(min=1, error=msg("asset_none")), **kw)
+            too_few = msg("asset_none") if f.type == "asset_list" else msg("too_few", min=f.min_items)
+            attrs[f.name] = fields.List(inner, validate=validate.Length(min=f.min_items, error=too_few), **kw)
+        elif f.type in ("user", "reference", "integer"):
+            validators = []
+            if f.type == "integer":
+                validators.append(validate.Range(min=0, max=f.max_value, error=msg("invalid_value")))
+            attrs[f.name] = fields.Integer(strict=False, validate=validators, **kw)
         else:
             raise ValueError(f"{form.key}: unknown field type {f.type}")
 
@@ -169,6 +183,9 @@ def _field_from_json(raw: dict) -> Field:
         must_be_true=raw.get("must_be_true", False),
         not_before=raw.get("not_before"), not_in_past=raw.get("not_in_past", False),
         help_zh=help_text.get("zh_CN", ""), help_en=help_text.get("en", ""),
+        eligible=tuple(raw.get("eligible", ["in_use"])), role=raw.get("role"),
+        reference_kind=raw.get("reference_kind"), min_items=raw.get("min_items", 1),
+        max_value=raw.get("max_value"),
     )
 
 

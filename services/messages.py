@@ -10,6 +10,10 @@ MESSAGES = {
     "too_long": ("内容过长（最多 {max} 个字符）。", "Too long (at most {max} characters)."),
     "date_before": ("日期不能早于{other}。", "This date cannot be before {other}."),
     "date_in_past": ("日期不能早于今天。", "This date cannot be in the past."),
+    "too_few": ("请至少选择 {min} 项。", "Choose at least {min}."),
+    "user_unknown": ("所选人员不存在或已停用。", "The chosen person does not exist or is inactive."),
+    "user_lacks_role": ("所选人员不具备“{role}”角色。", "The chosen person does not hold the role {role}."),
+    "reference_unknown": ("所选项不在登记的名录中（例如未指定的维修点或销毁点）。", "The choice is not in the register (e.g. not a designated unit or site)."),
     "unknown_field": ("未知字段。", "Unknown field."),
     "not_found": ("未找到该记录，或您无权查看。", "Not found, or you may not see it."),
     "process_not_found": ("没有名为 {process_id} 的流程。", "There is no process {process_id}."),
@@ -33,6 +37,14 @@ MESSAGES = {
     "bad_request": ("请求格式错误。", "The request is malformed."),
     "csrf": ("页面已过期，请刷新后重试。", "The page expired; reload it and try again."),
 }
+
+
+def register(messages: dict[str, tuple[str, str]]) -> None:
+    """Add a procedure's own messages (zh_CN, en); a step module calls this when it is imported."""
+    clash = set(messages) & set(MESSAGES)
+    if clash:
+        raise ValueError(f"message codes defined twice: {sorted(clash)}")
+    MESSAGES.update(messages)
 
 
 def message(code: str, locale: str, **params) -> str:

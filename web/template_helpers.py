@@ -3,7 +3,7 @@ from flask import Flask
 from flask_babel import format_datetime, gettext as _
 
 from models import utcnow
-from services import assets
+from services import assets, form_checks
 from services.roles import ROLES
 from web.extensions import select_locale
 
@@ -33,5 +33,13 @@ def when(value) -> str:
     return format_datetime(value, "yyyy-MM-dd HH:mm") if value else ""
 
 
+def field_choices(field) -> list[tuple[int, str]]:
+    """The people or reference items a user or reference field offers."""
+    from web.session import db
+
+    return form_checks.choices(db(), field, select_locale())
+
+
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(asset_label=asset_label, role_label=role_label, when=when, now=utcnow)
+    app.jinja_env.globals.update(asset_label=asset_label, role_label=role_label, when=when, now=utcnow,
+                                 field_choices=field_choices)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+import pkgutil
 from importlib import import_module
 from typing import Callable
 
@@ -43,17 +44,19 @@ def start_check(process_id: str):
     return register
 
 
-def _load_all() -> None:
+def load_all() -> None:
+    """Import every procedure's step module (they register steps and messages on import)."""
     global _LOADED
     if not _LOADED:
-        for module in ("carry_out",):
-            import_module(f"services.steps.{module}")
+        # One module per procedure, named after its process id; adding a procedure touches no list.
+        for module in pkgutil.iter_modules(__path__):
+            import_module(f"services.steps.{module.name}")
         _LOADED = True
 
 
 def runner(process_id: str, ctx: StepContext):
     """A callable the engine uses to run service tasks of one case."""
-    _load_all()
+    load_all()
 
     def call(operator: str, data: dict, params: dict) -> dict:
         name = operator.removeprefix(OPERATOR_PREFIX)
@@ -66,11 +69,11 @@ def runner(process_id: str, ctx: StepContext):
 
 def check_start(process_id: str, ctx: StepContext, data: dict) -> dict:
     """Run the procedure's start check, if it has one; returns the data the case starts with."""
-    _load_all()
+    load_all()
     fn = _START_CHECKS.get(process_id)
     return fn(ctx, data) if fn else data
 
 
 def registered_steps() -> set[tuple[str, str]]:
-    _load_all()
+    load_all()
     return set(_STEPS)

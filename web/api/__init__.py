@@ -4,8 +4,8 @@ from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 from marshmallow import ValidationError
 
-from services import assets, auth, cases, inbox
-from services.errors import DomainError, ValidationFailed
+from services import assets, auth, cases, forms, inbox
+from services.errors import DomainError, NotFound, ValidationFailed
 from services.procedures import PROCEDURES
 from web.api.schemas import AssetOut, InstanceOut, SignInSchema, TaskListQuery, TaskOut, UserOut
 from web.extensions import select_locale
@@ -129,11 +129,15 @@ def complete(task_id: int):
                     "next_tasks": _tasks_out(task.instance_id, open_only=True)})
 
 
-@bp.get("/assets")
+@bp.get("/processes/<process_id>/eligible-assets")
 @login_required
-def eligible_assets():
-    """The assets this user may put into a carry-out request."""
-    return jsonify({"assets": AssetOut(many=True).dump(assets.carry_out_candidates(db(), current_user))})
+def eligible_assets(process_id: str):
+    """The assets this user may put into a request of this procedure."""
+    if process_id not in PROCEDURES or not forms.exists(process_id, "start"):
+        raise NotFound("process_not_found", process_id=process_id)
+    field = next((f for f in forms.load(process_id, "start").fields if f.type == "asset_list"), None)
+    found = assets.candidates(db(), current_user, field.eligible) if field else []
+    return jsonify({"assets": AssetOut(many=True).dump(found)})
 
 
 def _tasks_out(instance_id: int, open_only: bool = False) -> list[dict]:

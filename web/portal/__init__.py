@@ -1,10 +1,9 @@
 """The portal: the procedures this user may start, the start form, and their own requests."""
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask import flash
 from flask_login import current_user, login_required
 
-from services import assets, cases, forms, inbox
+from services import assets, cases, definitions, forms, inbox
 from services.errors import DomainError, NotFound, ValidationFailed
 from services.procedures import PROCEDURES
 from web.errors import domain_error_body
@@ -17,7 +16,9 @@ bp = Blueprint("portal", __name__, template_folder="templates")
 @bp.get("/")
 @login_required
 def home():
-    return render_template("portal/home.html", procedures=list(PROCEDURES.values()),
+    published = set(definitions.published_process_ids(db()))
+    startable = [p for pid, p in PROCEDURES.items() if pid in published and forms.exists(pid, "start")]
+    return render_template("portal/home.html", procedures=startable,
                            my_cases=inbox.my_cases(db(), current_user.id),
                            inbox_counts=inbox.counts(db(), current_user.id))
 
@@ -25,7 +26,7 @@ def home():
 @bp.route("/start/<process_id>", methods=["GET", "POST"])
 @login_required
 def start(process_id: str):
-    if process_id not in PROCEDURES:
+    if process_id not in PROCEDURES or not forms.exists(process_id, "start"):
         raise NotFound("process_not_found", process_id=process_id)
     form = forms.load(process_id, "start")
     values, errors, error = {}, {}, None
@@ -43,6 +44,7 @@ def start(process_id: str):
         else:
             flash(_("Your request %(key)s was submitted.", key=instance.business_key), "success")
             return redirect(url_for("cases.show", instance_id=instance.id))
+    asset_field = next((f for f in form.fields if f.type == "asset_list"), None)
+    asset_choices = assets.candidates(db(), current_user, asset_field.eligible) if asset_field else []
     return render_template("portal/start.html", procedure=PROCEDURES[process_id], form=form, values=values,
-                           errors=errors, error=error,
-                           asset_choices=assets.carry_out_candidates(db(), current_user)), (422 if error else 200)
+                           errors=errors, error=error, asset_choices=asset_choices), (422 if error else 200)
