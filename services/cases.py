@@ -62,7 +62,7 @@ def start_case(session: Session, process_id: str, applicant: User, payload: dict
 
 def claim(session: Session, task_id: int, user: User) -> HumanTask:
     """Take a group task; it leaves the others' group inbox."""
-    task = _open_task(session, task_id)
+    task = _open_task(session, task_id, user)
     assignment.check_can_act(session, task, user)
     if task.assignee_id == user.id:
         return task
@@ -83,7 +83,7 @@ def claim(session: Session, task_id: int, user: User) -> HumanTask:
 
 def unclaim(session: Session, task_id: int, user: User) -> HumanTask:
     """Give a claimed task back to its group."""
-    task = _open_task(session, task_id)
+    task = _open_task(session, task_id, user)
     if task.role == APPLICANT_LANE or task.assignee_id != user.id:
         raise Forbidden("not_claimed_by_you")
     task.assignee_id = None
@@ -95,7 +95,7 @@ def unclaim(session: Session, task_id: int, user: User) -> HumanTask:
 def complete_task(session: Session, task_id: int, user: User, payload: dict, locale: str) -> HumanTask:
     """Complete a task with validated data; a concurrent completion gets Conflict, never a lost update."""
     with _conflict_on_concurrent_change():
-        task = _open_task(session, task_id)
+        task = _open_task(session, task_id, user)
         assignment.check_can_act(session, task, user)
         instance = task.instance
         form = forms.load(instance.process_id, task.bpmn_id)
@@ -146,10 +146,8 @@ def due_case_ids(session: Session, now: datetime, limit: int = 500) -> list[int]
         .order_by(ProcessInstance.next_due_at).limit(limit)))
 
 
-def _open_task(session: Session, task_id: int) -> HumanTask:
-    task = session.get(HumanTask, task_id)
-    if task is None:
-        raise NotFound("not_found")
+def _open_task(session: Session, task_id: int, user: User) -> HumanTask:
+    task = visible_task(session, task_id, user)
     if task.status != "open":
         raise Conflict("task_closed")
     return task

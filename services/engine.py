@@ -122,6 +122,9 @@ class _DomainScriptEngine(PythonScriptEngine):
         return json.dumps(self._call_step(operation_name, task.data, params) or {})
 
 
+_TIMER_EVENTS = {"TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition"}
+
+
 class Case:
     """One running workflow, restored from or about to be written to its TEXT column."""
 
@@ -168,7 +171,10 @@ class Case:
         """Complete a READY user task with the submitted data and run the engine on."""
         from uuid import UUID
 
-        task = self._wf.get_task_from_id(UUID(task_id))
+        try:
+            task = self._wf.get_task_from_id(UUID(task_id))
+        except SpiffWorkflowException:
+            task = None
         if task is None or task.state != TaskState.READY or not task.task_spec.manual:
             raise EngineError(f"task {task_id} is not ready")
         task.data.update(data)
@@ -197,7 +203,7 @@ class Case:
         """The earliest time a waiting timer of this case is due, if any."""
         times = []
         for pending in self._wf.waiting_events():
-            if pending.value and "Timer" in pending.event_type:
+            if pending.value and pending.event_type in _TIMER_EVENTS:
                 try:
                     times.append(TimerEventDefinition.get_datetime(pending.value))
                 except (ValueError, TypeError):
