@@ -47,3 +47,8 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) instance translations/.compiled
+
+# After adding interface strings: refresh the catalogue, then translate the new entries in the .po.
+translations-update: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -o translations/messages.pot --ignore-dirs=".venv node_modules tests bench" .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations -l zh_CN --no-fuzzy-matching
