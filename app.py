@@ -22,9 +22,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     from web.auth import bp as auth_bp
     from web.cases import bp as cases_bp
     from web.inbox import bp as inbox_bp
+    from web.notifications import bp as notifications_bp
+    from web.passwords import bp as passwords_bp
     from web.portal import bp as portal_bp
 
-    for bp in (auth_bp, portal_bp, inbox_bp, cases_bp, api_bp):
+    for bp in (auth_bp, portal_bp, inbox_bp, cases_bp, api_bp, notifications_bp, passwords_bp):
         app.register_blueprint(bp)
     cli.init_app(app)
     steps.load_all()

@@ -23,6 +23,10 @@ class Config:
     # "inprocess" runs the scheduler inside the web process (make run); production runs `flask scheduler`.
     BAOMI_SCHEDULER = os.environ.get("BAOMI_SCHEDULER", "off")
     BAOMI_TIMER_SCAN_SECONDS = int(os.environ.get("BAOMI_TIMER_SCAN_SECONDS", "30"))
+    BAOMI_SMTP_HOST = os.environ.get("BAOMI_SMTP_HOST", "")
+    BAOMI_SMTP_PORT = int(os.environ.get("BAOMI_SMTP_PORT", "25"))
+    BAOMI_SMTP_FROM = os.environ.get("BAOMI_SMTP_FROM", "baomi@localhost")
+    BAOMI_STUCK_DAYS = int(os.environ.get("BAOMI_STUCK_DAYS", "5"))
     BABEL_DEFAULT_LOCALE = "zh_CN"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "translations")

@@ -4,11 +4,13 @@ from models.org import Section, User, RoleAssignment
 from models.workflow import ProcessDefinition, ProcessInstance, HumanTask, SchedulerLease
 from models.audit import AuditEvent
 from models.asset import Asset, CaseAsset
+from models.notification import GeneratedReport, Notification
 from models.reference import ReferenceItem
 from models.registers import DestructionItem, MaintenanceLogEntry
 
 __all__ = [
     "Base", "utcnow", "Section", "User", "RoleAssignment", "ProcessDefinition",
     "ProcessInstance", "HumanTask", "SchedulerLease", "AuditEvent", "Asset", "CaseAsset",
-    "ReferenceItem", "DestructionItem", "MaintenanceLogEntry",
+    "ReferenceItem", "DestructionItem", "MaintenanceLogEntry", "Notification",
+    "GeneratedReport",
 ]

@@ -24,6 +24,8 @@ class Asset(Base):
     status: Mapped[str] = mapped_column(String(30), default="in_use")
     # The one open case that holds this asset; an asset is in at most one open procedure.
     open_case_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
+    # When the holder last confirmed changing the computer's password (CNET.4: 30 / 7 days).
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     section: Mapped[Section] = relationship()

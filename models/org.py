@@ -28,6 +28,7 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(100))
     password_hash: Mapped[str] = mapped_column(String(255))
     locale: Mapped[str] = mapped_column(String(10), default="zh_CN")
+    email: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     section_id: Mapped[int | None] = mapped_column(ForeignKey("section.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

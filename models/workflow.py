@@ -48,6 +48,9 @@ class ProcessInstance(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The status before a suspension or an error, and the error's details, for the admin console.
+    suspended_from: Mapped[str | None] = mapped_column(String(20))
+    error_details: Mapped[str | None] = mapped_column(Text)
 
     # Optimistic locking: an UPDATE that finds another version raises StaleDataError.
     __mapper_args__ = {"version_id_col": version}
@@ -70,6 +73,8 @@ class HumanTask(Base):
         Index("ix_human_task_group", "status", "role", "section_id"),
         Index("ix_human_task_assignee", "assignee_id", "status"),
         Index("ix_human_task_instance", "instance_id", "status"),
+        Index("ix_human_task_status_due", "status", "due_at"),
+        Index("ix_human_task_status_escalate", "status", "escalate_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
@@ -82,6 +87,11 @@ class HumanTask(Base):
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When an unfinished task goes up to `escalation_role` (the BPMN's escalate_after past due_at).
+    escalate_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalation_role: Mapped[str | None] = mapped_column(String(40))
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(20), default="open")
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

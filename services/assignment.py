@@ -31,6 +31,9 @@ def _filled_another_approval(session: Session, task: HumanTask, user_id: int) ->
 def check_can_act(session: Session, task: HumanTask, user: User) -> None:
     """Refuse, with the reason, a user who may not claim or complete this task."""
     instance = task.instance
+    if instance.status != "running":
+        # A suspended case, or one in error, waits for the admin; nobody acts on it meanwhile.
+        raise Conflict("case_not_running")
     if task.role == APPLICANT_LANE or task.kind == "personal":
         # Personal tasks (the applicant's own, a named successor's) belong to one person only.
         if user.id != task.assignee_id:
@@ -52,6 +55,7 @@ def group_task_filter(user_id: int):
     return and_(
         HumanTask.status == "open",
         HumanTask.assignee_id.is_(None),
+        ProcessInstance.status == "running",
         HumanTask.role != APPLICANT_LANE,
         HumanTask.kind != "personal",
         exists().where(_role_matches(user_id, HumanTask.role, HumanTask.section_id)),

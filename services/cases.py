@@ -185,8 +185,9 @@ def _sync_tasks(session: Session, instance: ProcessInstance, case: engine.Case, 
             instance_id=instance.id, spiff_task_id=spiff_id, bpmn_id=ready_task.bpmn_id,
             name=ready_task.name, role=role, kind=form.kind, section_id=instance.section_id,
             assignee_id=_assignee(ready_task.properties, role, instance, case_data),
-            due_at=_due_at(ready_task.properties, case_data, now), status="open", created_at=now,
+            status="open", created_at=now,
         )
+        _set_deadline(row, ready_task.properties, case_data, now)
         session.add(row)
         session.flush()
         audit.record(session, "task_created", None, instance.id, row.id, task=row.bpmn_id, role=role)
@@ -200,13 +201,16 @@ def _assignee(properties: dict, role: str, instance: ProcessInstance, data: dict
     return instance.applicant_id if role == APPLICANT_LANE else None
 
 
-def _due_at(properties: dict, data: dict, now: datetime) -> datetime | None:
-    """A task's deadline: an ISO duration from now (`due`), or a date-time in the case data (`due_from`)."""
+def _set_deadline(task: HumanTask, properties: dict, data: dict, now: datetime) -> None:
+    """A task's deadline: an ISO duration from now (`due`) or a date-time in the case data (`due_from`);
+    past it by `escalate_after` (default one day) the task goes up to `escalation_role`."""
     if properties.get("due_from") and data.get(properties["due_from"]):
-        return datetime.fromisoformat(data[properties["due_from"]])
-    if properties.get("due"):
-        return now + engine.parse_duration(properties["due"])
-    return None
+        task.due_at = datetime.fromisoformat(data[properties["due_from"]])
+    elif properties.get("due"):
+        task.due_at = now + engine.parse_duration(properties["due"])
+    if task.due_at is not None:
+        task.escalate_at = task.due_at + engine.parse_duration(properties.get("escalate_after", "P1D"))
+        task.escalation_role = properties.get("escalation_role", "security_office")
 
 
 

@@ -25,7 +25,8 @@ def _with_case(stmt):
 
 def my_tasks(session: Session, user_id: int, limit: int = PAGE_SIZE, offset: int = 0) -> list[HumanTask]:
     """Open tasks claimed by or assigned to the user, oldest first."""
-    stmt = _with_case(select(HumanTask)).where(HumanTask.status == "open", HumanTask.assignee_id == user_id)
+    stmt = _with_case(select(HumanTask)).where(HumanTask.status == "open", HumanTask.assignee_id == user_id,
+                                               ProcessInstance.status == "running")
     return list(session.scalars(stmt.order_by(HumanTask.id).limit(limit).offset(offset)))
 
 
@@ -36,8 +37,9 @@ def group_tasks(session: Session, user_id: int, limit: int = PAGE_SIZE, offset: 
 
 
 def counts(session: Session, user_id: int) -> InboxCounts:
-    mine = session.scalar(select(func.count()).select_from(HumanTask).where(
-        HumanTask.status == "open", HumanTask.assignee_id == user_id))
+    mine = session.scalar(select(func.count()).select_from(HumanTask).join(
+        ProcessInstance, ProcessInstance.id == HumanTask.instance_id).where(
+        HumanTask.status == "open", HumanTask.assignee_id == user_id, ProcessInstance.status == "running"))
     group = session.scalar(select(func.count()).select_from(HumanTask).join(
         ProcessInstance, ProcessInstance.id == HumanTask.instance_id).where(group_task_filter(user_id)))
     return InboxCounts(mine or 0, group or 0)

@@ -23,6 +23,7 @@ MESSAGES = {
     "claimed_by_other": ("该任务已由 {name} 认领。", "This task has been claimed by {name}."),
     "task_closed": ("该任务已由他人办理或已关闭，请刷新收件箱。", "This task was already completed or closed; refresh your inbox."),
     "case_changed": ("该案件刚被他人更新，您的操作未保存，请刷新后重试。", "The case was just changed by someone else; nothing was saved. Refresh and try again."),
+    "case_not_running": ("该案件已暂停或出错，暂不能办理。", "The case is suspended or in error; it cannot be acted on now."),
     "not_claimed_by_you": ("该任务不是由您认领的。", "You have not claimed this task."),
     "asset_unknown": ("资产 {number} 不存在。", "Asset {number} does not exist."),
     "asset_unclassified": ("资产 {number} 为非涉密资产，不适用涉密携带外出流程（MED.4）。", "Asset {number} is unclassified and cannot go through the classified carry-out (MED.4)."),

@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import traceback
 from datetime import timedelta
+from typing import Callable
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -13,8 +15,8 @@ from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import SchedulerLease, utcnow
-from services import cases
+from models import ProcessInstance, SchedulerLease, utcnow
+from services import audit, cases, deadlines, mailer, periodic_checks
 from services.errors import Conflict
 
 log = logging.getLogger(__name__)
@@ -59,15 +61,63 @@ def fire_due_timers(session_factory: sessionmaker, holder: str = HOLDER, lease_s
                     fired += 1
             except Conflict:
                 session.rollback()  # a user completed a task of that case meanwhile; the next scan retries
-            except Exception:  # one broken case must not stop the others
+            except Exception:  # one broken case must not stop the others: it waits in `error` for the admin
                 session.rollback()
                 log.exception("timer of case %s failed", instance_id)
+                _mark_error(session, instance_id, traceback.format_exc(limit=5))
     return fired
 
 
-def build(session_factory: sessionmaker, interval_seconds: int, blocking: bool = False):
+def _mark_error(session: Session, instance_id: int, details: str) -> None:
+    instance = session.get(ProcessInstance, instance_id)
+    if instance is not None and instance.status == "running":
+        instance.suspended_from = instance.status
+        instance.status = "error"
+        instance.error_details = details[-4000:]
+        audit.record(session, "case_error", None, instance_id, error=details.strip().splitlines()[-1][:300])
+        session.commit()
+
+
+def run_check(session_factory: sessionmaker, job: str, check: Callable[[Session, object], object],
+              holder: str = HOLDER, lease_seconds: float = 50) -> bool:
+    """Run one periodic check in one transaction, if this process holds its lease."""
+    with session_factory() as session:
+        if not acquire_lease(session, job, holder, lease_seconds):
+            return False
+        check(session, utcnow())
+        session.commit()
+    return True
+
+
+def deadline_reminders(session: Session, now) -> None:
+    deadlines.remind_due_tasks(session, now)
+    deadlines.escalate_overdue_tasks(session, now)
+
+
+def daily_checks(session: Session, now) -> None:
+    periodic_checks.check_password_rotation(session, now)
+    periodic_checks.check_destruction_waiting(session, now)
+    periodic_checks.generate_quarterly_report(session, now)
+
+
+def send_mail(session_factory: sessionmaker, smtp: mailer.SmtpSettings, holder: str = HOLDER) -> int:
+    with session_factory() as session:
+        if not acquire_lease(session, "send_mail", holder, 55):
+            return 0
+    return mailer.send_pending(session_factory, smtp)
+
+
+def build(session_factory: sessionmaker, interval_seconds: int, blocking: bool = False,
+          smtp: mailer.SmtpSettings | None = None):
     """A scheduler with Baomi's periodic jobs; the caller starts it."""
     scheduler = BlockingScheduler() if blocking else BackgroundScheduler(daemon=True)
+    common = {"max_instances": 1, "coalesce": True, "next_run_time": utcnow()}
     scheduler.add_job(fire_due_timers, "interval", seconds=interval_seconds, args=[session_factory],
-                      id="fire_due_timers", max_instances=1, coalesce=True, next_run_time=utcnow())
+                      id="fire_due_timers", **common)
+    scheduler.add_job(run_check, "interval", seconds=60, args=[session_factory, "deadline_reminders",
+                                                               deadline_reminders], id="deadline_reminders", **common)
+    scheduler.add_job(run_check, "interval", hours=1, args=[session_factory, "daily_checks", daily_checks],
+                      id="daily_checks", **common)
+    if smtp is not None:
+        scheduler.add_job(send_mail, "interval", seconds=60, args=[session_factory, smtp], id="send_mail", **common)
     return scheduler

@@ -6,6 +6,7 @@ import os
 import re
 import secrets
 import tempfile
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -141,3 +142,24 @@ def as_user(app):
         client.csrf = csrf_from(client.get("/").get_data(as_text=True))
         return client
     return sign_in
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Move 'now' forward for Baomi and for SpiffWorkflow's timers alike."""
+    import SpiffWorkflow.bpmn.specs.event_definitions.timer as spiff_timer
+
+    import services.cases
+    from services import scheduler
+
+    offset = {"delta": timedelta(0)}
+
+    class ShiftedDatetime(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime.now(tz) + offset["delta"]
+
+    monkeypatch.setattr(spiff_timer, "datetime", ShiftedDatetime)
+    monkeypatch.setattr(services.cases, "utcnow", lambda: datetime.now(timezone.utc) + offset["delta"])
+    monkeypatch.setattr(scheduler, "utcnow", lambda: datetime.now(timezone.utc) + offset["delta"])
+    return offset

@@ -1,11 +1,9 @@
 """Timers fire when due, found by an indexed column; a job runs in one process only (a database lease)."""
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
-import pytest
 from sqlalchemy import func, select
 
-import services.cases
 from models import Asset, AuditEvent, HumanTask, ProcessInstance
 from services import scheduler
 from tests.carry_out_helpers import (APPLICANT, APPROVE, LEADER, SECTION_HEAD, SECURITY_OFFICE, asset_id,
@@ -19,24 +17,6 @@ def _carried_out_case(api, db) -> int:
         client = api(user)
         assert client.post(f"/api/v1/tasks/{open_task(client, bpmn_id)['id']}/complete", json=body).status_code == 200
     return instance_id
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """Move 'now' forward for Baomi and for SpiffWorkflow's timers alike."""
-    import SpiffWorkflow.bpmn.specs.event_definitions.timer as spiff_timer
-
-    offset = {"delta": timedelta(0)}
-
-    class ShiftedDatetime(datetime):
-        @classmethod
-        def now(cls, tz=None):
-            return datetime.now(tz) + offset["delta"]
-
-    monkeypatch.setattr(spiff_timer, "datetime", ShiftedDatetime)
-    monkeypatch.setattr(services.cases, "utcnow", lambda: datetime.now(timezone.utc) + offset["delta"])
-    monkeypatch.setattr(scheduler, "utcnow", lambda: datetime.now(timezone.utc) + offset["delta"])
-    return offset
 
 
 def test_case_waiting_for_return_has_its_due_time_indexed(api, db):

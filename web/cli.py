@@ -5,7 +5,7 @@ import threading
 import click
 from flask import Flask
 
-from services import definitions, demo_office, scheduler
+from services import definitions, demo_office, mailer, scheduler
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,8 @@ def init_app(app: Flask) -> None:
         """Run the periodic jobs in this process (production: one or more of these, leases keep jobs single)."""
         logging.basicConfig(level=logging.INFO)
         click.echo("Baomi scheduler running; Ctrl+C stops it.")
-        scheduler.build(sessions(), app.config["BAOMI_TIMER_SCAN_SECONDS"], blocking=True).start()
+        scheduler.build(sessions(), app.config["BAOMI_TIMER_SCAN_SECONDS"], blocking=True,
+                        smtp=smtp_settings(app)).start()
 
 
 def _publish(session_factory) -> None:
@@ -68,9 +69,18 @@ def _load_demo(session_factory) -> None:
             click.echo("database has users; demo office not loaded")
 
 
+def smtp_settings(app: Flask) -> mailer.SmtpSettings | None:
+    """SMTP from the configuration, or None: then notifications stay in the app."""
+    if not app.config.get("BAOMI_SMTP_HOST"):
+        return None
+    return mailer.SmtpSettings(app.config["BAOMI_SMTP_HOST"], int(app.config.get("BAOMI_SMTP_PORT", 25)),
+                               app.config.get("BAOMI_SMTP_FROM", "baomi@localhost"))
+
+
 def start_inprocess_scheduler(app: Flask) -> None:
     """For `make run`: the periodic jobs in a thread of the one serving process."""
-    sched = scheduler.build(app.extensions["db_sessions"], app.config["BAOMI_TIMER_SCAN_SECONDS"])
+    sched = scheduler.build(app.extensions["db_sessions"], app.config["BAOMI_TIMER_SCAN_SECONDS"],
+                            smtp=smtp_settings(app))
     # Start after the app is built, so a failing start-up does not leave a scheduler thread behind.
     threading.Timer(1.0, sched.start).start()
     app.extensions["scheduler"] = sched

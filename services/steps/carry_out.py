@@ -2,7 +2,7 @@
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from services import assets, audit
+from services import assets, audit, notifications
 from services.steps import StepContext, start_check, step
 
 OFFICE_TZ = ZoneInfo("Asia/Shanghai")
@@ -52,8 +52,12 @@ def release_assets(ctx: StepContext, data: dict) -> dict:
 
 @step("carry_out")
 def flag_overdue_return(ctx: StepContext, data: dict) -> dict:
-    """Not back by the agreed date: recorded for the security office (the reminders are the scheduler's)."""
+    """Not back by the agreed date: the holder is reminded, the security office told (MED.3)."""
     audit.record(ctx.session, "carry_out_overdue", None, ctx.instance.id,
                  assets=data.get("asset_numbers"), due=data.get("return_due_at"))
+    users = [ctx.instance.applicant_id] + notifications.holders_of(ctx.session, "security_office")
+    notifications.notify(ctx.session, users, "notify_carry_out_overdue", f"carry_out_overdue:{ctx.instance.id}",
+                         ctx.instance.id, case=ctx.instance.business_key,
+                         assets=", ".join(data.get("asset_numbers", [])))
     data["return_overdue"] = True
     return {"flagged_at": ctx.now.isoformat()}
