@@ -51,4 +51,4 @@ clean:
 # After adding interface strings: refresh the catalogue, then translate the new entries in the .po.
 translations-update: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -o translations/messages.pot --ignore-dirs=".venv node_modules tests bench" .
-	$(BIN)/pybabel update -i translations/messages.pot -d translations -l zh_CN --no-fuzzy-matching
+	$(BIN)/pybabel update -i translations/messages.pot -d translations -l zh --no-fuzzy-matching

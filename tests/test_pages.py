@@ -16,6 +16,13 @@ def test_login_page_is_chinese_by_default_and_refuses_bad_credentials(app):
     assert response.status_code == 401 and "用户名或密码错误" in response.get_data(as_text=True)
 
 
+def test_interface_strings_are_translated_at_run_time(as_user, app):
+    """The catalogue must be found for the zh_CN locale (Babel reads it as zh_Hans_CN)."""
+    assert "登录" in app.test_client().get("/login").get_data(as_text=True)
+    page = as_user(APPLICANT).get("/").get_data(as_text=True)
+    assert "退出" in page and "发起申请" in page and "Sign out" not in page
+
+
 def test_form_post_without_csrf_token_is_refused(app):
     response = app.test_client().post("/login", data={"username": "zhangwei", "password": "x"})
     assert response.status_code == 400
