@@ -18,6 +18,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     errors.init_app(app)
     template_helpers.init_app(app)
 
+    from web.admin import bp as admin_bp
     from web.api import bp as api_bp
     from web.auth import bp as auth_bp
     from web.cases import bp as cases_bp
@@ -26,7 +27,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from web.passwords import bp as passwords_bp
     from web.portal import bp as portal_bp
 
-    for bp in (auth_bp, portal_bp, inbox_bp, cases_bp, api_bp, notifications_bp, passwords_bp):
+    for bp in (auth_bp, portal_bp, inbox_bp, cases_bp, api_bp, notifications_bp, passwords_bp, admin_bp):
         app.register_blueprint(bp)
     cli.init_app(app)
     steps.load_all()

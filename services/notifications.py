@@ -45,12 +45,15 @@ def holders_of(session: Session, role: str, section_id: int | None = None) -> li
     return list(session.scalars(stmt))
 
 
-def task_candidates(session: Session, task: HumanTask) -> list[int]:
-    """Whom a reminder of this task goes to: its assignee, else the holders of its role (not the applicant)."""
-    if task.assignee_id:
-        return [task.assignee_id]
+def role_candidates(session: Session, task: HumanTask) -> list[int]:
+    """The holders of the task's role for its section, the applicant excepted."""
     applicant = session.scalar(select(ProcessInstance.applicant_id).where(ProcessInstance.id == task.instance_id))
     return [u for u in holders_of(session, task.role, task.section_id) if u != applicant]
+
+
+def task_candidates(session: Session, task: HumanTask) -> list[int]:
+    """Whom a reminder of this task goes to: its assignee, else the holders of its role."""
+    return [task.assignee_id] if task.assignee_id else role_candidates(session, task)
 
 
 def text(n: Notification, locale: str) -> str:
