@@ -25,6 +25,14 @@ CASE_ACTIONS = {"suspend": admin_console.suspend, "resume": admin_console.resume
 STATUSES = ("running", "suspended", "error", "completed", "rejected", "withdrawn", "terminated")
 
 
+@bp.app_context_processor
+def _admin_flag():
+    """Whether the nav shows the console link."""
+    if current_user and current_user.is_authenticated:
+        return {"is_admin": "admin" in assignment.roles_of(db(), current_user.id)}
+    return {"is_admin": False}
+
+
 def admin_required(view):
     """Only the system administrator uses the console."""
     @wraps(view)
