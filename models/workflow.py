@@ -81,10 +81,14 @@ class HumanTask(Base):
     spiff_task_id: Mapped[str] = mapped_column(String(36))
     bpmn_id: Mapped[str] = mapped_column(String(120))
     name: Mapped[str] = mapped_column(String(200))
+    # What this instance is about when one step runs several times at once (e.g. which system).
+    subject: Mapped[str | None] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(40))
     kind: Mapped[str] = mapped_column(String(20), default="work")
     section_id: Mapped[int] = mapped_column(ForeignKey("section.id"))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # The person the case is about, who may not act on this task (separation of duties).
+    excluded_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When an unfinished task goes up to `escalation_role` (the BPMN's escalate_after past due_at).
@@ -101,6 +105,7 @@ class HumanTask(Base):
 
     instance: Mapped[ProcessInstance] = relationship()
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    excluded_user: Mapped[User | None] = relationship(foreign_keys=[excluded_user_id])
     completed_by: Mapped[User | None] = relationship(foreign_keys=[completed_by_id])
 
 

@@ -41,6 +41,8 @@ def check_can_act(session: Session, task: HumanTask, user: User) -> None:
         return
     if user.id == instance.applicant_id:
         raise Forbidden("own_case")
+    if user.id == task.excluded_user_id:
+        raise Forbidden("subject_of_case")
     if not holds_role(session, user.id, task.role, task.section_id):
         raise Forbidden("not_a_candidate")
     if task.assignee_id is not None and task.assignee_id != user.id:
@@ -60,6 +62,7 @@ def group_task_filter(user_id: int):
         HumanTask.kind != "personal",
         exists().where(_role_matches(user_id, HumanTask.role, HumanTask.section_id)),
         ProcessInstance.applicant_id != user_id,
+        or_(HumanTask.excluded_user_id.is_(None), HumanTask.excluded_user_id != user_id),
         or_(HumanTask.kind != "approval",
             ~exists().where(other.instance_id == HumanTask.instance_id, other.completed_by_id == user_id,
                             other.kind == "approval", other.bpmn_id != HumanTask.bpmn_id)),

@@ -183,8 +183,9 @@ def _sync_tasks(session: Session, instance: ProcessInstance, case: engine.Case, 
             case_data = case.data
         row = HumanTask(
             instance_id=instance.id, spiff_task_id=spiff_id, bpmn_id=ready_task.bpmn_id,
-            name=ready_task.name, role=role, kind=form.kind, section_id=instance.section_id,
+            name=ready_task.name, subject=(ready_task.subject or "")[:200] or None, role=role, kind=form.kind, section_id=instance.section_id,
             assignee_id=_assignee(ready_task.properties, role, instance, case_data),
+            excluded_user_id=_excluded(ready_task.properties, case_data),
             status="open", created_at=now,
         )
         _set_deadline(row, ready_task.properties, case_data, now)
@@ -199,6 +200,13 @@ def _assignee(properties: dict, role: str, instance: ProcessInstance, data: dict
     if properties.get("assignee_from"):
         return data.get(properties["assignee_from"])
     return instance.applicant_id if role == APPLICANT_LANE else None
+
+
+def _excluded(properties: dict, data: dict) -> int | None:
+    """`not_for` names a data key holding the person a case is about (P5: whose access changes), who may
+    not act on this task."""
+    value = data.get(properties["not_for"]) if properties.get("not_for") else None
+    return int(value) if isinstance(value, int) or (isinstance(value, str) and value.isdigit()) else None
 
 
 def _set_deadline(task: HumanTask, properties: dict, data: dict, now: datetime) -> None:

@@ -40,6 +40,8 @@ class ReadyTask:
     name: str
     lane: str | None
     properties: dict = field(default_factory=dict)
+    # What this instance of the task is about, e.g. which system a parallel child handles (`name_from`).
+    subject: str | None = None
 
 
 class _SpecByReference(BpmnWorkflowConverter):
@@ -122,6 +124,18 @@ class _DomainScriptEngine(PythonScriptEngine):
         return json.dumps(self._call_step(operation_name, task.data, params) or {})
 
 
+def _lookup(data: dict, dotted: str | None) -> str | None:
+    """The value at a dotted key of the task data (`system_change.label`), as text, if present."""
+    if not dotted:
+        return None
+    value = data
+    for part in dotted.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return str(value)
+
+
 _TIMER_EVENTS = {"TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition"}
 
 
@@ -163,6 +177,7 @@ class Case:
                 name=t.task_spec.bpmn_name or t.task_spec.bpmn_id,
                 lane=t.task_spec.lane,
                 properties=dict(t.task_spec.extensions.get("properties", {})),
+                subject=_lookup(t.data, t.task_spec.extensions.get("properties", {}).get("name_from")),
             )
             for t in tasks
         ]

@@ -19,6 +19,7 @@ MESSAGES = {
     "process_not_found": ("没有名为 {process_id} 的流程。", "There is no process {process_id}."),
     "not_a_candidate": ("您不是此任务的办理人。", "You are not a candidate for this task."),
     "own_case": ("不能审批本人提交的申请。", "You cannot approve your own request."),
+    "subject_of_case": ("您是本案所涉人员，不能办理此任务。", "The case is about you; you cannot act on this task."),
     "second_approval": ("同一案件的两个审批环节不能由同一人办理。", "One person cannot fill two approval steps of one case."),
     "claimed_by_other": ("该任务已由 {name} 认领。", "This task has been claimed by {name}."),
     "task_closed": ("该任务已由他人办理或已关闭，请刷新收件箱。", "This task was already completed or closed; refresh your inbox."),

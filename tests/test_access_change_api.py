@@ -371,3 +371,21 @@ def test_every_form_of_the_procedure_renders_as_a_page(api, as_user, db):
     page = as_user(SECTION_HEAD).get(f"/cases/{instance_id}")
     assert page.status_code == 200
     assert as_user(SECTION_HEAD).get(f"/cases/{instance_id}/diagram.bpmn").status_code == 200
+
+
+
+def test_the_person_concerned_cannot_close_their_own_accounts_CNET_5(api, db):
+    """Separation of duties: a network admin who leaves does not confirm his own access change."""
+    from models import RoleAssignment
+    second_admin = user_id(db, "zhengqiang")
+    db.add(RoleAssignment(user_id=second_admin, role="network_admin", section_id=None))
+    db.commit()
+    through_approval(api, db, applicant="sunli", change="stop", person=user_id(db, NETWORK_ADMIN))
+    own = db.scalars(select(HumanTask).where(HumanTask.bpmn_id == "confirm_system_access")).all()
+    assert len(own) == 2 and all(t.excluded_user_id == user_id(db, NETWORK_ADMIN) for t in own)
+    assert {t.subject for t in own} == {"关闭 涉密办公系统（SYS-OA）", "关闭 涉密公文交换系统（SYS-DOC）"}
+    leaving = api(NETWORK_ADMIN)
+    assert open_tasks(leaving, "confirm_system_access") == []
+    refused = leaving.post(f"/api/v1/tasks/{own[0].id}/complete", json=system_body("x"))
+    assert refused.status_code == 403 and refused.get_json()["code"] == "subject_of_case"
+    assert len(open_tasks(api("zhengqiang"), "confirm_system_access")) == 2
