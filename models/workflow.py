@@ -17,7 +17,8 @@ class ProcessDefinition(Base):
     version: Mapped[int] = mapped_column(Integer)
     name_zh: Mapped[str] = mapped_column(String(200), default="")
     name_en: Mapped[str] = mapped_column(String(200), default="")
-    bpmn_xml: Mapped[str] = mapped_column(Text)
+    # Deferred: a case step needs the parsed (cached) spec, not the text, once the version is known.
+    bpmn_xml: Mapped[str] = mapped_column(Text, deferred=True)
     content_hash: Mapped[str] = mapped_column(String(64))
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

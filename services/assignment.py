@@ -1,5 +1,5 @@
 """Who may act on a task: lanes are roles, scoped to the applicant's section; duties stay separate."""
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, event, exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from models import HumanTask, ProcessInstance, RoleAssignment, User
@@ -7,9 +7,26 @@ from services.errors import Conflict, Forbidden
 from services.roles import APPLICANT_LANE
 
 
+def _assignments(session: Session, user_id: int) -> list[tuple[str, int | None]]:
+    """The user's (role, section) pairs, read once per transaction (one request, one job)."""
+    key = ("role_assignments", user_id)
+    if key not in session.info:
+        session.info[key] = session.execute(select(RoleAssignment.role, RoleAssignment.section_id)
+                                            .where(RoleAssignment.user_id == user_id)).all()
+    return session.info[key]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_assignments(session, transaction):
+    # Roles may change between transactions; never carry the memo over.
+    if transaction.parent is None:
+        for key in [k for k in session.info if isinstance(k, tuple) and k[0] == "role_assignments"]:
+            del session.info[key]
+
+
 def holds_role(session: Session, user_id: int, role: str, section_id: int | None) -> bool:
     """Whether the user holds `role` office-wide or for `section_id`."""
-    return session.scalar(select(exists().where(_role_matches(user_id, role, section_id)))) or False
+    return any(r == role and (s is None or s == section_id) for r, s in _assignments(session, user_id))
 
 
 def _role_matches(user_id, role, section_id):
@@ -18,18 +35,23 @@ def _role_matches(user_id, role, section_id):
 
 
 def roles_of(session: Session, user_id: int) -> set[str]:
-    return set(session.scalars(select(RoleAssignment.role).where(RoleAssignment.user_id == user_id)))
+    return {role for role, _section in _assignments(session, user_id)}
 
 
-def _filled_another_approval(session: Session, task: HumanTask, user_id: int) -> bool:
+def _filled_another_approval(session: Session, task: HumanTask, user_id: int,
+                             case_tasks: list[HumanTask] | None) -> bool:
     # The same step again (after a send-back) is the same duty; another approval step is not.
+    if case_tasks is not None:
+        return any(t.completed_by_id == user_id and t.kind == "approval" and t.bpmn_id != task.bpmn_id
+                   for t in case_tasks)
     return session.scalar(select(exists().where(
         HumanTask.instance_id == task.instance_id, HumanTask.completed_by_id == user_id,
         HumanTask.kind == "approval", HumanTask.bpmn_id != task.bpmn_id))) or False
 
 
-def check_can_act(session: Session, task: HumanTask, user: User) -> None:
-    """Refuse, with the reason, a user who may not claim or complete this task."""
+def check_can_act(session: Session, task: HumanTask, user: User, case_tasks: list[HumanTask] | None = None) -> None:
+    """Refuse, with the reason, a user who may not claim or complete this task (`case_tasks`: every task
+    row of the case, when the caller has them already)."""
     instance = task.instance
     if instance.status != "running":
         # A suspended case, or one in error, waits for the admin; nobody acts on it meanwhile.
@@ -47,7 +69,7 @@ def check_can_act(session: Session, task: HumanTask, user: User) -> None:
         raise Forbidden("not_a_candidate")
     if task.assignee_id is not None and task.assignee_id != user.id:
         raise Conflict("claimed_by_other", name=task.assignee.display_name)
-    if task.kind == "approval" and _filled_another_approval(session, task, user.id):
+    if task.kind == "approval" and _filled_another_approval(session, task, user.id, case_tasks):
         raise Forbidden("second_approval")
 
 
@@ -77,9 +99,7 @@ def can_view_case(session: Session, user: User, instance: ProcessInstance) -> bo
     """The applicant, whoever took part, a candidate of an open task, and the office-wide overseers."""
     if user.id == instance.applicant_id:
         return True
-    if session.scalar(select(exists().where(
-            RoleAssignment.user_id == user.id, RoleAssignment.role.in_(OVERSIGHT_ROLES),
-            RoleAssignment.section_id.is_(None)))):
+    if any(role in OVERSIGHT_ROLES and section is None for role, section in _assignments(session, user.id)):
         return True
     took_part = select(exists().where(
         HumanTask.instance_id == instance.id,

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from models import HumanTask, ProcessInstance, User, utcnow
@@ -95,8 +95,7 @@ def unclaim(session: Session, task_id: int, user: User) -> HumanTask:
 def complete_task(session: Session, task_id: int, user: User, payload: dict, locale: str) -> HumanTask:
     """Complete a task with validated data; a concurrent completion gets Conflict, never a lost update."""
     with _conflict_on_concurrent_change():
-        task = _open_task(session, task_id, user)
-        assignment.check_can_act(session, task, user)
+        task, case_tasks = _task_to_act_on(session, task_id, user)
         instance = task.instance
         form = forms.load(instance.process_id, task.bpmn_id)
         data = form.validate(payload, locale)
@@ -117,9 +116,27 @@ def complete_task(session: Session, task_id: int, user: User, payload: dict, loc
         task.comment = data.get("comment")
         audit.record(session, "task_completed", user.id, instance.id, task.id, task=task.bpmn_id,
                      decision=task.decision, comment=task.comment)
-        _save(session, instance, case, now)
+        _save(session, instance, case, now, case_tasks)
         session.flush()
     return task
+
+
+def _task_to_act_on(session: Session, task_id: int, user: User) -> tuple[HumanTask, list[HumanTask]]:
+    """The open task and every task row of its case, or the refusal. Whoever may act on a task may see
+    its case, so visibility is asked only on a refusal: to answer NotFound rather than tell that it exists."""
+    task = session.get(HumanTask, task_id, options=[joinedload(HumanTask.instance)])
+    if task is None:
+        raise NotFound("not_found")
+    case_tasks = list(session.scalars(select(HumanTask).where(HumanTask.instance_id == task.instance_id)))
+    try:
+        if task.status != "open":
+            raise Conflict("task_closed")
+        assignment.check_can_act(session, task, user, case_tasks)
+    except DomainError:
+        if not assignment.can_view_case(session, user, task.instance):
+            raise NotFound("not_found") from None
+        raise
+    return task, case_tasks
 
 
 def fire_due_timers(session: Session, instance_id: int) -> bool:
@@ -153,7 +170,8 @@ def _open_task(session: Session, task_id: int, user: User) -> HumanTask:
     return task
 
 
-def _save(session: Session, instance: ProcessInstance, case: engine.Case, now: datetime) -> None:
+def _save(session: Session, instance: ProcessInstance, case: engine.Case, now: datetime,
+          case_tasks: list[HumanTask] | None = None) -> None:
     """Write the state back and bring the task rows in line with the READY user tasks."""
     instance.workflow_state = case.dump()
     instance.updated_at = now
@@ -163,17 +181,23 @@ def _save(session: Session, instance: ProcessInstance, case: engine.Case, now: d
         instance.completed_at = now
         instance.next_due_at = None
         audit.record(session, "case_closed", None, instance.id, status=instance.status)
-    _sync_tasks(session, instance, case, now)
+    _sync_tasks(session, instance, case, now, case_tasks)
 
 
-def _sync_tasks(session: Session, instance: ProcessInstance, case: engine.Case, now: datetime) -> None:
-    open_rows = {t.spiff_task_id: t for t in session.scalars(
-        select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status == "open"))}
+def _sync_tasks(session: Session, instance: ProcessInstance, case: engine.Case, now: datetime,
+                case_tasks: list[HumanTask] | None) -> None:
+    if case_tasks is None:
+        with session.no_autoflush:  # the step's changes go out in the one flush below
+            case_tasks = list(session.scalars(select(HumanTask).where(
+                HumanTask.instance_id == instance.id, HumanTask.status == "open")))
+    # The in-memory status counts: the task just completed still reads "open" in the database.
+    open_rows = {t.spiff_task_id: t for t in case_tasks if t.status == "open"}
     ready = {t.id: t for t in case.ready_user_tasks()}
     for spiff_id, row in open_rows.items():
         if spiff_id not in ready:
             row.status = "cancelled"
     case_data = None
+    new_rows = []
     for spiff_id, ready_task in ready.items():
         if spiff_id in open_rows:
             continue
@@ -190,8 +214,11 @@ def _sync_tasks(session: Session, instance: ProcessInstance, case: engine.Case, 
         )
         _set_deadline(row, ready_task.properties, case_data, now)
         session.add(row)
-        session.flush()
-        audit.record(session, "task_created", None, instance.id, row.id, task=row.bpmn_id, role=role)
+        new_rows.append(row)
+    if new_rows:
+        session.flush()  # one flush for the step's changes and the new rows' ids
+        for row in new_rows:
+            audit.record(session, "task_created", None, instance.id, row.id, task=row.bpmn_id, role=row.role)
 
 
 def _assignee(properties: dict, role: str, instance: ProcessInstance, data: dict) -> int | None:

@@ -1,5 +1,6 @@
 """Publishing BPMN files as immutable, numbered definition versions."""
 import hashlib
+from collections import OrderedDict
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -67,10 +68,23 @@ def latest_definition(session: Session, process_id: str, required: bool = True) 
     return latest
 
 
+_PARSED: OrderedDict[tuple[int, str], engine.ParsedProcess] = OrderedDict()
+_PARSED_MAX = 256
+
+
 def parsed(definition: ProcessDefinition) -> engine.ParsedProcess:
-    """The parsed spec of a definition version, cached per process."""
-    return engine.parsed_definition(definition.id, definition.content_hash, definition.bpmn_xml,
-                                    definition.process_id)
+    """The parsed spec of a definition version. Published versions never change, so each worker parses
+    one once; the key holds the content hash too, so a reused id (a restored database) cannot mislead."""
+    key = (definition.id, definition.content_hash)
+    found = _PARSED.get(key)
+    if found is None:
+        found = engine.parse(definition.bpmn_xml, definition.process_id)
+        _PARSED[key] = found
+        if len(_PARSED) > _PARSED_MAX:
+            _PARSED.popitem(last=False)
+    else:
+        _PARSED.move_to_end(key)
+    return found
 
 
 def published_process_ids(session: Session) -> list[str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any, Callable
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -92,12 +91,6 @@ def parse(bpmn_xml: str, process_id: str) -> ParsedProcess:
     except Exception as err:  # lxml raises its own XMLSyntaxError family
         raise EngineError(f"{process_id}: {err}") from err
     return ParsedProcess(process_id, spec, subprocess_specs)
-
-
-@lru_cache(maxsize=256)
-def parsed_definition(definition_id: int, content_hash: str, bpmn_xml: str, process_id: str) -> ParsedProcess:
-    """Parse once per published version; versions never change, so every worker may cache them."""
-    return parse(bpmn_xml, process_id)
 
 
 def parse_duration(text: str) -> timedelta:
