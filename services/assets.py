@@ -35,8 +35,9 @@ STATUSES = {
 }
 # The status machine of DOMAIN.md: which status may follow which.
 TRANSITIONS = {
-    "in_use": {"in_storage", "carried_out", "under_repair", "pending_scrap", "lost"},
-    "in_storage": {"in_use", "carried_out", "under_repair", "pending_scrap", "lost"},
+    # pending_destruction directly: a medium handed back on a job change goes to the destruction register.
+    "in_use": {"in_storage", "carried_out", "under_repair", "pending_scrap", "pending_destruction", "lost"},
+    "in_storage": {"in_use", "carried_out", "under_repair", "pending_scrap", "pending_destruction", "lost"},
     "carried_out": {"in_use", "in_storage", "lost"},
     "under_repair": {"in_use", "in_storage", "pending_scrap", "pending_destruction"},
     "pending_scrap": {"pending_destruction", "in_use"},

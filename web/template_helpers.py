@@ -40,6 +40,13 @@ def field_choices(field) -> list[tuple[int, str]]:
     return form_checks.choices(db(), field, select_locale())
 
 
+def choice_names(field, value) -> str:
+    """The names behind the ids a user or reference field holds."""
+    names = dict(field_choices(field))
+    ids = value if isinstance(value, list) else [value]
+    return "、".join(names.get(i, str(i)) for i in ids)
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(asset_label=asset_label, role_label=role_label, when=when, now=utcnow,
-                                 field_choices=field_choices)
+                                 field_choices=field_choices, choice_names=choice_names)
