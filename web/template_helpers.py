@@ -9,6 +9,7 @@ from web.extensions import select_locale
 
 CASE_STATUS = {
     "running": ("办理中", "In progress"),
+    "suspended": ("已暂停", "Suspended"),
     "completed": ("已办结", "Completed"),
     "rejected": ("未通过", "Rejected"),
     "withdrawn": ("已撤回", "Withdrawn"),
@@ -27,6 +28,11 @@ def asset_label(table: str, key: str) -> str:
 def role_label(key: str) -> str:
     role = ROLES.get(key)
     return role.name(select_locale()) if role else key
+
+
+def lane_labels() -> dict[str, str]:
+    """Role names by role key, for diagrams whose lanes are named by role keys."""
+    return {key: role.name(select_locale()) for key, role in ROLES.items()}
 
 
 def when(value) -> str:
@@ -49,4 +55,5 @@ def choice_names(field, value) -> str:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(asset_label=asset_label, role_label=role_label, when=when, now=utcnow,
-                                 field_choices=field_choices, choice_names=choice_names)
+                                 field_choices=field_choices, choice_names=choice_names,
+                                 lane_labels=lane_labels)

@@ -3,9 +3,7 @@ from flask import Blueprint, Response, render_template
 from flask_login import current_user, login_required
 
 from services import assets, audit, cases, forms
-from services.roles import ROLES
 from web.session import db
-from web.template_helpers import role_label
 
 bp = Blueprint("cases", __name__, template_folder="templates")
 
@@ -21,7 +19,6 @@ def show(instance_id: int):
         start_form=forms.load(instance.process_id, "start"), form_of=forms.load,
         case_assets=assets.assets_of_case(session, instance.id),
         events=audit.events_of_case(session, instance.id),
-        lane_labels={key: role_label(key) for key in ROLES},
     )
 
 
