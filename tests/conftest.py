@@ -77,6 +77,8 @@ def demo(app, sessions):
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
+            # A transaction a test left open would make TRUNCATE wait for ever; fail loudly instead.
+            conn.execute(text("SET LOCAL lock_timeout = '20s'"))
             conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         else:
             for table in tables:

@@ -17,7 +17,7 @@ from services.messages import message
 from services.procedures import PROCEDURES
 from web.errors import domain_error_body
 from web.extensions import select_locale
-from web.session import db
+from web.session import db, session_factory
 
 bp = Blueprint("admin", __name__, template_folder="templates")
 CASE_ACTIONS = {"suspend": admin_console.suspend, "resume": admin_console.resume,
@@ -151,8 +151,18 @@ def audit_export():
     flt, _page = _audit_filter()
     audit.record(db(), "audit_exported", current_user.id, filters={k: v for k, v in request.args.items()})
     db().commit()
-    return Response(admin_console.audit_csv(db(), flt), mimetype="text/csv",
+    # The body streams after the request's session is closed at teardown, so it reads with a session of its own.
+    stream_session = session_factory()()
+    return Response(_closing(stream_session, admin_console.audit_csv(stream_session, flt)), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=baomi-audit.csv"})
+
+
+def _closing(session, rows):
+    """Yield the rows, then end the session's transaction even if the client stops reading."""
+    try:
+        yield from rows
+    finally:
+        session.close()
 
 
 @bp.get("/admin/statistics")
