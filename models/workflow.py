@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, UTCDateTime, utcnow
@@ -42,8 +42,9 @@ class ProcessInstance(Base):
     status: Mapped[str] = mapped_column(String(20), default="running")
     business_key: Mapped[str] = mapped_column(String(40), unique=True)
     title: Mapped[str] = mapped_column(String(300), default="")
-    # SpiffWorkflow's JSON, kept byte for byte as TEXT: its task data is restored in key order.
-    workflow_state: Mapped[str] = mapped_column(Text, default="")
+    # SpiffWorkflow's JSON, kept byte for byte as TEXT: its task data is restored in key order. Deferred:
+    # lists and scans never read it; the engine paths ask for it (undefer) when they load a case.
+    workflow_state: Mapped[str] = mapped_column(Text, default="", deferred=True)
     next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -76,6 +77,12 @@ class HumanTask(Base):
         Index("ix_human_task_instance", "instance_id", "status"),
         Index("ix_human_task_status_due", "status", "due_at"),
         Index("ix_human_task_status_escalate", "status", "escalate_at"),
+        # Partial indexes: the scheduler's scans read only what is still to remind or escalate.
+        Index("ix_human_task_to_remind", "due_at", postgresql_where=text("status = 'open' AND reminded_at IS NULL"),
+              sqlite_where=text("status = 'open' AND reminded_at IS NULL")),
+        Index("ix_human_task_to_escalate", "escalate_at",
+              postgresql_where=text("status = 'open' AND escalated_at IS NULL"),
+              sqlite_where=text("status = 'open' AND escalated_at IS NULL")),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterator
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, func, select, true, union_all
 from sqlalchemy.orm import Session, joinedload
 
 from models import AuditEvent, HumanTask, ProcessInstance, User
@@ -35,11 +35,6 @@ class CaseFilter:
     error: bool = False
 
 
-def _stuck_condition(now: datetime, stuck_days: int):
-    return or_(ProcessInstance.status == "error",
-               and_(ProcessInstance.status == "running", ProcessInstance.updated_at < now - timedelta(days=stuck_days)))
-
-
 def list_cases(session: Session, flt: CaseFilter, now: datetime, stuck_days: int, limit: int = 50,
                offset: int = 0) -> tuple[list[ProcessInstance], int]:
     """Cases matching the filter, most recently changed first, and how many match in all."""
@@ -55,17 +50,27 @@ def list_cases(session: Session, flt: CaseFilter, now: datetime, stuck_days: int
     if flt.overdue:
         conditions.append(exists().where(HumanTask.instance_id == ProcessInstance.id, HumanTask.status == "open",
                                          HumanTask.due_at < now))
-    if flt.stuck:
-        conditions.append(_stuck_condition(now, stuck_days))
     if flt.error:
         conditions.append(ProcessInstance.status == "error")
-    total = session.scalar(select(func.count()).select_from(ProcessInstance).where(*conditions))
-    rows = session.scalars(
-        select(ProcessInstance).where(*conditions)
+    # "Stuck" is two branches, each an ordered scan of the (status, updated_at) index; an OR of them
+    # would make the database read and sort every stuck case to show fifty.
+    branches = [and_(true(), *conditions)]
+    if flt.stuck:
+        branches = [and_(*conditions, ProcessInstance.status == "error"),
+                    and_(*conditions, ProcessInstance.status == "running",
+                         ProcessInstance.updated_at < now - timedelta(days=stuck_days))]
+    total = sum(session.scalar(select(func.count()).select_from(ProcessInstance).where(b)) or 0 for b in branches)
+    ordered = [select(ProcessInstance.id, ProcessInstance.updated_at).where(b)
+               .order_by(ProcessInstance.updated_at.desc(), ProcessInstance.id.desc()).limit(offset + limit)
+               .subquery() for b in branches]
+    page = union_all(*(select(q.c.id, q.c.updated_at) for q in ordered)).subquery()
+    ids = list(session.scalars(select(page.c.id).order_by(page.c.updated_at.desc(), page.c.id.desc())
+                               .limit(limit).offset(offset)))
+    found = {c.id: c for c in session.scalars(
+        select(ProcessInstance).where(ProcessInstance.id.in_(ids))
         .options(joinedload(ProcessInstance.applicant), joinedload(ProcessInstance.section),
-                 joinedload(ProcessInstance.definition))
-        .order_by(ProcessInstance.updated_at.desc(), ProcessInstance.id.desc()).limit(limit).offset(offset))
-    return list(rows), total or 0
+                 joinedload(ProcessInstance.definition)))} if ids else {}
+    return [found[i] for i in ids], total
 
 
 def is_stuck(instance: ProcessInstance, now: datetime, stuck_days: int) -> bool:

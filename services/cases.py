@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, undefer
 from sqlalchemy.orm.exc import StaleDataError
 
 from models import HumanTask, ProcessInstance, User, utcnow
@@ -124,7 +124,8 @@ def complete_task(session: Session, task_id: int, user: User, payload: dict, loc
 def _task_to_act_on(session: Session, task_id: int, user: User) -> tuple[HumanTask, list[HumanTask]]:
     """The open task and every task row of its case, or the refusal. Whoever may act on a task may see
     its case, so visibility is asked only on a refusal: to answer NotFound rather than tell that it exists."""
-    task = session.get(HumanTask, task_id, options=[joinedload(HumanTask.instance)])
+    task = session.get(HumanTask, task_id,
+                       options=[joinedload(HumanTask.instance).undefer(ProcessInstance.workflow_state)])
     if task is None:
         raise NotFound("not_found")
     case_tasks = list(session.scalars(select(HumanTask).where(HumanTask.instance_id == task.instance_id)))
@@ -142,7 +143,7 @@ def _task_to_act_on(session: Session, task_id: int, user: User) -> tuple[HumanTa
 def fire_due_timers(session: Session, instance_id: int) -> bool:
     """Fire the case's due timers; False when another process got there first or none was due."""
     with _conflict_on_concurrent_change():
-        instance = session.get(ProcessInstance, instance_id)
+        instance = session.get(ProcessInstance, instance_id, options=[undefer(ProcessInstance.workflow_state)])
         now = utcnow()
         if instance is None or instance.status != "running" or not instance.next_due_at or instance.next_due_at > now:
             return False
