@@ -37,7 +37,7 @@ def check_references(session: Session, form: FormDefinition, data: dict, locale:
 
 
 def choices(session: Session, field, locale: str) -> list[tuple[int, str]]:
-    """(id, label) pairs a page offers for a user or reference field."""
+    """(id, label) pairs a page offers for a user, reference or destruction item field."""
     if field.type in ("user", "user_list"):
         stmt = select(User).where(User.active.is_(True)).order_by(User.username)
         if field.role:
@@ -47,4 +47,7 @@ def choices(session: Session, field, locale: str) -> list[tuple[int, str]]:
         items = session.scalars(select(ReferenceItem).where(
             ReferenceItem.kind == field.reference_kind, ReferenceItem.active.is_(True)).order_by(ReferenceItem.code))
         return [(i.id, i.name(locale)) for i in items]
+    if field.type == "destruction_item_list":
+        from services import destruction_register
+        return destruction_register.registered_choices(session, locale)
     return []

@@ -21,6 +21,8 @@ DECISION_LABELS = {
     "withdraw": ("撤回申请", "Withdraw"),
 }
 TEXT_LIMITS = {"string": 200, "text": 2000}
+# Fields holding a list of ids (destruction_item_list: items of the destruction register, P4)
+LIST_TYPES = ("asset_list", "user_list", "reference_list", "destruction_item_list")
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,8 @@ class Field:
     reference_kind: str | None = None
     min_items: int = 1
     max_value: int | None = None
+    # choice: values refused with their own message code, e.g. {"donation": "destruction_method_forbidden"}
+    refused: tuple[tuple[str, str], ...] = ()
 
     def label(self, locale: str) -> str:
         return self.label_en if locale.startswith("en") else self.label_zh
@@ -104,7 +108,7 @@ class FormDefinition:
         """Turn an HTML form's multidict into the payload the schema expects."""
         payload = {}
         for f in self.fields:
-            if f.type in ("asset_list", "user_list", "reference_list"):
+            if f.type in LIST_TYPES:
                 values = form.getlist(f.name)
                 if values:
                     payload[f.name] = values
@@ -124,6 +128,18 @@ def _flatten(messages) -> dict[str, list[str]]:
             errs = [m for sub in errs.values() for m in (sub if isinstance(sub, list) else [sub])]
         out[name] = list(errs)
     return out
+
+
+def _one_of(f: Field, msg):
+    """One of the field's choices; a `refused` value gets its own message (e.g. naming the article)."""
+    refused, allowed = dict(f.refused), [c[0] for c in f.choices]
+
+    def check(value):
+        if value in refused:
+            raise ValidationError(msg(refused[value]))
+        if value not in allowed:
+            raise ValidationError(msg("invalid_choice"))
+    return check
 
 
 @lru_cache(maxsize=512)
@@ -146,9 +162,8 @@ def _schema(form: FormDefinition, locale: str) -> type[Schema]:
             validators = [validate.Equal(True, error=msg("must_acknowledge"))] if f.must_be_true else []
             attrs[f.name] = fields.Boolean(validate=validators, **kw)
         elif f.type in ("choice", "decision"):
-            attrs[f.name] = fields.String(
-                validate=validate.OneOf([c[0] for c in f.choices], error=msg("invalid_choice")), **kw)
-        elif f.type in ("asset_list", "user_list", "reference_list"):
+            attrs[f.name] = fields.String(validate=_one_of(f, msg), **kw)
+        elif f.type in LIST_TYPES:
             inner = fields.Integer(strict=False, error_messages={"invalid": msg("invalid_value")})
             too_few = msg("asset_none") if f.type == "asset_list" else msg("too_few", min=f.min_items)
             attrs[f.name] = fields.List(inner, validate=validate.Length(min=f.min_items, error=too_few), **kw)
@@ -185,7 +200,7 @@ def _field_from_json(raw: dict) -> Field:
         help_zh=help_text.get("zh_CN", ""), help_en=help_text.get("en", ""),
         eligible=tuple(raw.get("eligible", ["in_use"])), role=raw.get("role"),
         reference_kind=raw.get("reference_kind"), min_items=raw.get("min_items", 1),
-        max_value=raw.get("max_value"),
+        max_value=raw.get("max_value"), refused=tuple(raw.get("refused", {}).items()),
     )
 
 
