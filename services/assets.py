@@ -40,7 +40,8 @@ TRANSITIONS = {
     "in_storage": {"in_use", "carried_out", "under_repair", "pending_scrap", "pending_destruction", "lost"},
     "carried_out": {"in_use", "in_storage", "lost"},
     "under_repair": {"in_use", "in_storage", "pending_scrap", "pending_destruction"},
-    "pending_scrap": {"pending_destruction", "in_use"},
+    # Back to where it was when the scrapping is rejected: in use, or held in storage.
+    "pending_scrap": {"pending_destruction", "in_use", "in_storage"},
     "pending_destruction": {"destroyed", "pending_scrap"},
     "destroyed": set(),
     "lost": {"in_use", "in_storage"},

@@ -28,7 +28,7 @@ MESSAGES = {
     "not_claimed_by_you": ("该任务不是由您认领的。", "You have not claimed this task."),
     "asset_unknown": ("资产 {number} 不存在。", "Asset {number} does not exist."),
     "asset_unclassified": ("资产 {number} 为非涉密资产，不适用涉密携带外出流程（MED.4）。", "Asset {number} is unclassified and cannot go through the classified carry-out (MED.4)."),
-    "asset_not_in_use": ("资产 {number} 当前状态为“{status}”，不能携带外出。", "Asset {number} is {status} and cannot be carried out."),
+    "asset_not_in_use": ("资产 {number} 当前状态为“{status}”，不能用于本申请。", "Asset {number} is {status} and cannot be used in this request."),
     "asset_in_open_case": ("资产 {number} 已在另一个未结案件中（{case}）。", "Asset {number} is already in another open case ({case})."),
     "asset_other_section": ("资产 {number} 不属于您的科室。", "Asset {number} belongs to another section."),
     "asset_none": ("请至少选择一项资产。", "Choose at least one asset."),

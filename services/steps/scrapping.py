@@ -146,10 +146,7 @@ def restore_assets(ctx: StepContext, data: dict) -> dict:
     for asset in assets.assets_of_case(ctx.session, ctx.instance.id):
         target = before.get(asset.register_number, "in_use")
         if asset.status == "pending_scrap":
-            # The status machine allows pending_scrap → in_use only; one held in storage goes on to in_storage.
-            assets.move(ctx.session, asset, "in_use", actor_id, ctx.instance.id)
-            if target != "in_use":
-                assets.move(ctx.session, asset, target, actor_id, ctx.instance.id)
+            assets.move(ctx.session, asset, target, actor_id, ctx.instance.id)
     assets.release_from_case(ctx.session, ctx.instance.id)
     data["outcome"] = "rejected"
     return {"restored": before}
