@@ -7,10 +7,11 @@ from models.asset import Asset, CaseAsset
 from models.notification import GeneratedReport, Notification
 from models.reference import ReferenceItem
 from models.registers import DestructionItem, MaintenanceLogEntry
+from models.duties import RoutineDuty
 
 __all__ = [
     "Base", "utcnow", "Section", "User", "RoleAssignment", "ProcessDefinition",
     "ProcessInstance", "HumanTask", "SchedulerLease", "AuditEvent", "Asset", "CaseAsset",
     "ReferenceItem", "DestructionItem", "MaintenanceLogEntry", "Notification",
-    "GeneratedReport",
+    "GeneratedReport", "RoutineDuty",
 ]

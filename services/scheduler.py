@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import ProcessInstance, SchedulerLease, utcnow
-from services import audit, cases, deadlines, mailer, periodic_checks
+from services import audit, cases, deadlines, mailer, periodic_checks, routine_duties
 from services.errors import Conflict
 
 log = logging.getLogger(__name__)
@@ -98,6 +98,8 @@ def daily_checks(session: Session, now) -> None:
     periodic_checks.check_password_rotation(session, now)
     periodic_checks.check_destruction_waiting(session, now)
     periodic_checks.generate_quarterly_report(session, now)
+    routine_duties.open_monthly_duties(session, now)
+    routine_duties.remind_duties(session, now)
 
 
 def send_mail(session_factory: sessionmaker, smtp: mailer.SmtpSettings, holder: str = HOLDER) -> int:

@@ -2,16 +2,15 @@
 
 The section's self-check names each forbidden category of PUB.6 on its own; the security office reviews for
 the confidentiality leading group (CIS.3), the leader in charge approves (PUB.2); once published, the case
-records where, when, and the date of the periodic re-check (PUB.7(2)). The re-check itself is the
-scheduler's work (not done here): it reads `recheck_due_at` of completed publication cases.
+records where, when, and the date of the periodic re-check (PUB.7(2)), which goes on the section's list
+of routine duties (services/routine_duties.py) to be reminded, escalated and confirmed.
 """
 from __future__ import annotations
 
-import os
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from services import audit
+from services import audit, routine_duties
 from services.enforcement import enforces
 from services.errors import DomainError
 from services.messages import register
@@ -19,8 +18,7 @@ from services.steps import StepContext, start_check, step
 
 OFFICE_TZ = ZoneInfo("Asia/Shanghai")
 RECHECK_AT = time(9, 0)
-# PUB.7(2) asks for a periodic re-check without a period; a quarter matches the quarterly report of PUB.8(4).
-DEFAULT_RECHECK_DAYS = int(os.environ.get("BAOMI_PUBLICATION_RECHECK_DAYS", "90"))
+DEFAULT_RECHECK_DAYS = routine_duties.PUBLICATION_RECHECK_DAYS
 
 # The forbidden categories of PUB.6 (第六条 禁止网上发布信息的基本范围), one self-check field each.
 FORBIDDEN_CATEGORIES = {
@@ -98,6 +96,8 @@ def schedule_recheck(ctx: StepContext, data: dict) -> dict:
         due_day = published_on + timedelta(days=DEFAULT_RECHECK_DAYS)
     data["recheck_due_at"] = datetime.combine(due_day, RECHECK_AT, OFFICE_TZ).isoformat()
     data["outcome"] = "published"
+    routine_duties.schedule_publication_recheck(ctx.session, ctx.instance, data["published_url"],
+                                                datetime.fromisoformat(data["recheck_due_at"]), ctx.now)
     audit.record(ctx.session, "publication_published", ctx.actor.id if ctx.actor else None, ctx.instance.id,
                  url=data["published_url"], on=data["published_on"], recheck_due_at=data["recheck_due_at"])
     return {"recheck_due_at": data["recheck_due_at"]}
