@@ -239,7 +239,7 @@ def test_status_changes_only_along_the_status_machine(api, db):
 
     pc = asset_id(db, "BM-PC-001")
     client.post(f"/api/v1/assets/{pc}/disposal", json={"method": "scrap", "reason": "老旧"})
-    refused = patch(client, f"/api/v1/assets/{pc}", {"status": "in_storage"})  # pending_scrap -> in_storage: no
+    refused = patch(client, f"/api/v1/assets/{pc}", {"status": "lost"})  # pending_scrap -> lost: no
     assert refused.get_json()["code"] == "register_transition_refused"
     assert fresh(db, "BM-PC-001").status == "pending_scrap"
     assert [e["after"] for e in events(db, "asset_status_changed")] == ["lost", "in_use", "pending_scrap"]
