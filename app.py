@@ -25,6 +25,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from web.cases import bp as cases_bp
     from web.compliance import bp as compliance_bp
     from web.destruction import bp as destruction_bp
+    from web.destruction.pages import bp as destruction_pages_bp
     from web.duties import bp as duties_bp
     from web.inbox import bp as inbox_bp
     from web.notifications import bp as notifications_bp
@@ -32,7 +33,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from web.portal import bp as portal_bp
 
     for bp in (auth_bp, portal_bp, inbox_bp, cases_bp, api_bp, notifications_bp, passwords_bp, admin_bp,
-               compliance_bp, assets_bp, assets_api_bp, destruction_bp, duties_bp):
+               compliance_bp, assets_bp, assets_api_bp, destruction_bp, destruction_pages_bp, duties_bp):
         app.register_blueprint(bp)
     cli.init_app(app)
     steps.load_all()
