@@ -3,19 +3,13 @@ from flask import Blueprint, jsonify, request
 from flask_login import current_user, login_required
 
 from services import asset_register, reference_data
-from services.errors import DomainError, Forbidden
+from services.errors import Forbidden
 from web.assets import schemas
 from web.extensions import select_locale
+from web.payloads import json_body
 from web.session import db
 
 bp = Blueprint("assets_api", __name__, url_prefix="/api/v1")
-
-
-def _body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise DomainError("bad_request")
-    return body
 
 
 def _load(schema, data) -> dict:
@@ -52,7 +46,7 @@ def get_asset(asset_id: int):
 def create_asset():
     session = db()
     asset_register.check_registrar(session, current_user)
-    payload = _load(schemas.AssetCreate(), _body())
+    payload = _load(schemas.AssetCreate(), json_body())
     asset = asset_register.register_asset(session, current_user, payload)
     session.commit()
     return jsonify({"asset": _asset_out(asset)}), 201
@@ -64,7 +58,7 @@ def patch_asset(asset_id: int):
     session = db()
     asset = asset_register.visible_asset(session, asset_id, current_user)
     asset_register.check_registrar(session, current_user)
-    payload = _load(schemas.AssetPatch(), _body())
+    payload = _load(schemas.AssetPatch(), json_body())
     changed = asset_register.edit_asset(session, current_user, asset, payload)
     session.commit()
     return jsonify({"asset": _asset_out(asset), "changed": sorted(changed)})
@@ -76,7 +70,7 @@ def request_disposal(asset_id: int):
     session = db()
     asset = asset_register.visible_asset(session, asset_id, current_user)
     asset_register.check_registrar(session, current_user)
-    payload = _load(schemas.DisposalRequest(), _body())
+    payload = _load(schemas.DisposalRequest(), json_body())
     asset_register.request_disposal(session, current_user, asset, payload["method"], payload["reason"])
     session.commit()
     return jsonify({"asset": _asset_out(asset)})
@@ -100,7 +94,7 @@ def add_reference(kind: str):
     reference_data.check_kind(kind)
     if not reference_data.may_keep(session, current_user):
         raise Forbidden("reference_keepers_only")
-    payload = _load(schemas.ReferenceCreate(), _body())
+    payload = _load(schemas.ReferenceCreate(), json_body())
     added = reference_data.add_item(session, current_user, kind, **payload)
     session.commit()
     return jsonify({"item": schemas.ReferenceOut().dump(added)}), 201

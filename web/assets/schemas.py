@@ -2,11 +2,10 @@
 Errors are message codes (services.messages), so that `load` can give them in the user's language."""
 import json
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, fields, validate
 
 from services import asset_register, assets, reference_data
-from services.errors import ValidationFailed
-from services.messages import message
+from web.payloads import load  # noqa: F401  (schemas.load: the one loader of every JSON payload)
 
 REQUIRED = {"required": "required", "null": "required", "invalid": "invalid_value"}
 OPTIONAL = {"invalid": "invalid_value"}
@@ -162,26 +161,6 @@ class ReferenceOut(Schema):
     name_zh = fields.String()
     name_en = fields.String()
     active = fields.Boolean()
-
-
-def load(schema: Schema, data, locale: str) -> dict:
-    """Validate `data`, or raise ValidationFailed with each field's messages in `locale`."""
-    try:
-        return schema.load(data)
-    except ValidationError as err:
-        raise ValidationFailed({name: _texts(msgs, locale) for name, msgs in err.messages.items()}) from None
-
-
-def _texts(msgs, locale: str) -> list[str]:
-    if isinstance(msgs, dict):  # nested or per-item messages: flatten
-        return [t for inner in msgs.values() for t in _texts(inner, locale)]
-    if isinstance(msgs, str):
-        msgs = [msgs]
-    out = []
-    for text in msgs:
-        code, _, arg = str(text).partition("|")
-        out.append(message(code, locale, max=arg))
-    return out
 
 
 REFERENCE_KINDS = reference_data.KINDS

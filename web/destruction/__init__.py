@@ -5,19 +5,13 @@ from flask import Blueprint, jsonify, request
 from flask_login import current_user, login_required
 
 from services import destruction_register
-from services.errors import DomainError, Forbidden
+from services.errors import Forbidden
 from web.destruction import schemas
 from web.extensions import select_locale
+from web.payloads import json_body
 from web.session import db
 
 bp = Blueprint("destruction", __name__, url_prefix="/api/v1/destruction-register")
-
-
-def _body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise DomainError("bad_request")
-    return body
 
 
 def _check_reader() -> None:
@@ -31,7 +25,7 @@ def register_item():
     """Register one carrier; refused for anyone but the destruction officer and the security office."""
     session = db()
     destruction_register.check_registrar(session, current_user)
-    payload = schemas.load(schemas.ItemCreate(), _body(), select_locale())
+    payload = schemas.load(schemas.ItemCreate(), json_body(), select_locale())
     if payload["category"] is None:  # printed rejects of classified output: DES.3 (7) unless said otherwise
         payload["category"] = "7"
     item = destruction_register.register_item(session, current_user, **payload)

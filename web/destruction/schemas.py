@@ -3,8 +3,7 @@ given in the user's language by `load`."""
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from services import assets, destruction_register as register
-from services.errors import ValidationFailed
-from services.messages import message
+from web.payloads import load  # noqa: F401  (schemas.load: the one loader of every JSON payload)
 
 REQUIRED = {"required": "required", "null": "required", "invalid": "invalid_value"}
 OPTIONAL = {"invalid": "invalid_value"}
@@ -115,23 +114,3 @@ def dump_items(rows, locale: str, many: bool = True):
     schema = ItemOut(many=many)
     schema.context_locale = locale
     return schema.dump(rows)
-
-
-def load(schema: Schema, data, locale: str) -> dict:
-    """Validate `data`, or raise ValidationFailed with each field's messages in `locale`."""
-    try:
-        return schema.load(data)
-    except ValidationError as err:
-        raise ValidationFailed({name: _texts(msgs, locale) for name, msgs in err.messages.items()}) from None
-
-
-def _texts(msgs, locale: str) -> list[str]:
-    if isinstance(msgs, dict):
-        return [t for inner in msgs.values() for t in _texts(inner, locale)]
-    if isinstance(msgs, str):
-        msgs = [msgs]
-    out = []
-    for text in msgs:
-        code, _, arg = str(text).partition("|")
-        out.append(message(code, locale, max=arg))
-    return out
