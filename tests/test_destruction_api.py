@@ -54,7 +54,7 @@ def register_asset(client, db, number: str) -> int:
 
 def start(client, items, **overrides):
     body = {"items": items, "planned_date": (date.today() + timedelta(days=3)).isoformat(),
-            "comment": "第四季度集中销毁"}
+            "remarks": "第四季度集中销毁"}
     body.update(overrides)
     return client.post(START, json=body)
 

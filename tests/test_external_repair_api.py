@@ -345,3 +345,13 @@ def test_lost_computer_is_refused(api, db):
     db.commit()
     body = _refusal(start_repair(api(APPLICANT), db, "BM-PC-001"), "repair_asset_not_available")
     assert "丢失" in body["error"]
+
+
+def test_the_applicants_remarks_outlive_every_approvers_comment(api, db):
+    started = start_repair(api(APPLICANT), db, "BM-PC-001", mode="on_site", remarks="每天上午需要使用，请下午维修")
+    instance_id = started.get_json()["instance"]["id"]
+    complete(api(SECTION_HEAD), "section_head_review", {"decision": "approve", "comment": "同意维修"})
+    complete(api(SECURITY_OFFICE), "decide_data_protection", protection_body("none_supervised_on_site"))
+    data = case(api(APPLICANT), instance_id)["data"]
+    assert data["remarks"] == "每天上午需要使用，请下午维修"
+    assert [t["comment"] for t in case(api(APPLICANT), instance_id)["tasks"]][:1] == ["同意维修"]

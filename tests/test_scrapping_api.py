@@ -133,7 +133,7 @@ def test_count_must_match_the_register_CNET_9(api, db):
 
 
 def test_count_discrepancy_stops_the_scrapping_CNET_9(api, db):
-    start_scrapping(api(APPLICANT), db, "BM-LT-001", comment="申请人的补充说明")  # not a discrepancy note
+    start_scrapping(api(APPLICANT), db, "BM-LT-001", remarks="申请人的补充说明")  # not a discrepancy note
     office = api(SECURITY_OFFICE)
     refused(office, "count_and_register", count_body("BM-LT-009", count_result="discrepancy", comment="见附件"),
             "scrapping_discrepancy_needs_comment", "discrepancy")
