@@ -53,15 +53,17 @@ def label(table: dict, key: str, locale: str) -> str:
     return en if locale.startswith("en") else zh
 
 
-def candidates(session: Session, applicant: User, statuses: tuple[str, ...] = ("in_use",)) -> list[Asset]:
+def candidates(session: Session, applicant: User, statuses: tuple[str, ...] = ("in_use",),
+               kinds: tuple[str, ...] = ()) -> list[Asset]:
     """Assets the applicant may put into a request: classified, of their section, in one of `statuses`,
-    in no open case."""
+    of one of `kinds` when the form names some, in no open case."""
     if applicant.section_id is None:
         return []
-    return list(session.scalars(
-        select(Asset).where(Asset.section_id == applicant.section_id, Asset.status.in_(statuses),
-                            Asset.classification != "unclassified", Asset.open_case_id.is_(None))
-        .order_by(Asset.register_number)))
+    stmt = select(Asset).where(Asset.section_id == applicant.section_id, Asset.status.in_(statuses),
+                               Asset.classification != "unclassified", Asset.open_case_id.is_(None))
+    if kinds:
+        stmt = stmt.where(Asset.kind.in_(kinds))
+    return list(session.scalars(stmt.order_by(Asset.register_number)))
 
 
 def reserve_for_case(session: Session, asset_ids: list[int], instance: ProcessInstance, applicant: User,

@@ -51,3 +51,20 @@ def choices(session: Session, field, locale: str) -> list[tuple[int, str]]:
         from services import destruction_register
         return destruction_register.registered_choices(session, locale)
     return []
+
+
+def names(session: Session, field, value, locale: str) -> str:
+    """The names behind the ids a user, reference or destruction item field holds, inactive ones included:
+    a case keeps naming who and what it named."""
+    ids = [i for i in (value if isinstance(value, list) else [value]) if isinstance(i, int)]
+    found: dict[int, str] = {}
+    if ids and field.type in ("user", "user_list"):
+        found = {u.id: u.display_name for u in session.scalars(select(User).where(User.id.in_(ids)))}
+    elif ids and field.type in ("reference", "reference_list"):
+        found = {i.id: i.name(locale) for i in session.scalars(select(ReferenceItem).where(ReferenceItem.id.in_(ids)))}
+    elif ids and field.type == "destruction_item_list":
+        from models import DestructionItem
+        from services import destruction_register
+        found = {i.id: destruction_register.item_label(i)
+                 for i in session.scalars(select(DestructionItem).where(DestructionItem.id.in_(ids)))}
+    return "、".join(found.get(i, str(i)) for i in ids)

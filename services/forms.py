@@ -40,6 +40,8 @@ class Field:
     help_en: str = ""
     # asset_list: the statuses an asset may be in to be chosen (always classified, own section)
     eligible: tuple[str, ...] = ("in_use",)
+    # asset_list: the kinds a page offers (e.g. computers only for a repair); empty offers every kind.
+    asset_kinds: tuple[str, ...] = ()
     # user / user_list: only holders of this role may be chosen (None: any active user)
     role: str | None = None
     # reference: the kind of reference item (repair_unit, destruction_site, system)
@@ -198,7 +200,8 @@ def _field_from_json(raw: dict) -> Field:
         must_be_true=raw.get("must_be_true", False),
         not_before=raw.get("not_before"), not_in_past=raw.get("not_in_past", False),
         help_zh=help_text.get("zh_CN", ""), help_en=help_text.get("en", ""),
-        eligible=tuple(raw.get("eligible", ["in_use"])), role=raw.get("role"),
+        eligible=tuple(raw.get("eligible", ["in_use"])), asset_kinds=tuple(raw.get("asset_kinds", [])),
+        role=raw.get("role"),
         reference_kind=raw.get("reference_kind"), min_items=raw.get("min_items", 1),
         max_value=raw.get("max_value"), refused=tuple(raw.get("refused", {}).items()),
     )

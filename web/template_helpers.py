@@ -17,7 +17,9 @@ CASE_STATUS = {
     "error": ("出错", "Error"),
 }
 TASK_STATUS = {"open": ("待办", "Open"), "completed": ("已办", "Done"), "cancelled": ("已取消", "Cancelled")}
-TABLES = {"kind": assets.KINDS, "classification": assets.CLASSIFICATIONS, "status": assets.STATUSES,
+MAINTENANCE_KINDS = {"repair": ("维修", "Repair"), "upgrade": ("升级", "Upgrade"),
+                     "storage_replaced": ("更换存储部件", "Storage replaced"), "inspection": ("检查", "Inspection")}
+TABLES = {"kind": assets.KINDS, "maintenance": MAINTENANCE_KINDS, "classification": assets.CLASSIFICATIONS, "status": assets.STATUSES,
           "case_status": CASE_STATUS, "task_status": TASK_STATUS}
 
 
@@ -47,10 +49,32 @@ def field_choices(field) -> list[tuple[int, str]]:
 
 
 def choice_names(field, value) -> str:
-    """The names behind the ids a user or reference field holds."""
-    names = dict(field_choices(field))
-    ids = value if isinstance(value, list) else [value]
-    return "、".join(names.get(i, str(i)) for i in ids)
+    """The names behind the ids a user, reference or destruction item field holds."""
+    from web.session import db
+
+    return form_checks.names(db(), field, value, select_locale())
+
+
+def recorded_by_steps(process_id: str, tasks, data: dict) -> list:
+    """(form, fields) of each completed step that recorded more than a decision: what a later approver or
+    the maintainer must see (e.g. the security office's data-protection decision). Per-item tasks are left
+    out: the case data holds only the last item's values."""
+    from services import forms
+
+    start_fields = {f.name for f in forms.load(process_id, "start").fields}
+    seen: set[str] = set()
+    out = []
+    for task in tasks:
+        if task.status != "completed" or task.subject:
+            continue
+        form = forms.load(process_id, task.bpmn_id)
+        fields = [f for f in form.fields
+                  if f.name not in ("decision", "comment") and f.type != "boolean" and f.name in data
+                  and f.name not in start_fields and f.name not in seen and data[f.name] not in (None, "", [])]
+        seen.update(f.name for f in fields)
+        if fields:
+            out.append((form, fields))
+    return out
 
 
 def init_app(app: Flask) -> None:

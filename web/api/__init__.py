@@ -136,7 +136,7 @@ def eligible_assets(process_id: str):
     if process_id not in PROCEDURES or not forms.exists(process_id, "start"):
         raise NotFound("process_not_found", process_id=process_id)
     field = next((f for f in forms.load(process_id, "start").fields if f.type == "asset_list"), None)
-    found = assets.candidates(db(), current_user, field.eligible) if field else []
+    found = assets.candidates(db(), current_user, field.eligible, field.asset_kinds) if field else []
     return jsonify({"assets": AssetOut(many=True).dump(found)})
 
 

@@ -4,6 +4,7 @@ from flask_login import current_user, login_required
 
 from services import assets, audit, cases, forms
 from web.session import db
+from web.template_helpers import recorded_by_steps
 
 bp = Blueprint("cases", __name__, template_folder="templates")
 
@@ -14,8 +15,10 @@ def show(instance_id: int):
     session = db()
     instance = cases.visible_case(session, instance_id, current_user)
     tasks = cases.tasks_of_case(session, instance.id)
+    snapshot = cases.snapshot(instance)
     return render_template(
-        "cases/show.html", case=instance, snapshot=cases.snapshot(instance), tasks=tasks,
+        "cases/show.html", case=instance, snapshot=snapshot, tasks=tasks,
+        earlier_steps=recorded_by_steps(instance.process_id, tasks, snapshot["data"]),
         start_form=forms.load(instance.process_id, "start"), form_of=forms.load,
         case_assets=assets.assets_of_case(session, instance.id),
         events=audit.events_of_case(session, instance.id),

@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from models import Asset, Section
+from models import Asset, ReferenceItem, Section
 from services import destruction_register
 from services.errors import DomainError, Forbidden, ValidationFailed
 from services.messages import message
@@ -53,6 +53,8 @@ def _page(values: dict, errors: dict, error: str | None = None, status_code: int
         register=destruction_register, may_register=destruction_register.may_register(session, current_user),
         sections=list(session.scalars(select(Section).order_by(Section.code))),
         registrable_assets=_registrable_assets(session), values=values, errors=errors, error=error,
+        sites={r.id: r.name(select_locale()) for r in session.scalars(select(ReferenceItem).where(
+            ReferenceItem.id.in_({i.site_id for i in rows if i.site_id})))},
     ), status_code
 
 

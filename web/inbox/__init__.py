@@ -9,6 +9,7 @@ from services.messages import message
 from web.errors import domain_error_body
 from web.extensions import select_locale
 from web.session import db
+from web.template_helpers import recorded_by_steps
 
 bp = Blueprint("inbox", __name__, template_folder="templates")
 
@@ -46,8 +47,10 @@ def task(task_id: int):
             flash(_("Task completed."), "success")
             return redirect(url_for("inbox.index"))
     may_act = row.status == "open" and cases.may_act(session, row, current_user)
+    snapshot = cases.snapshot(row.instance)
+    earlier = recorded_by_steps(row.instance.process_id, cases.tasks_of_case(session, row.instance_id), snapshot["data"])
     return render_template("inbox/task.html", task=row, form=form, values=values, errors=errors, error=error,
-                           may_act=may_act, case=row.instance, snapshot=cases.snapshot(row.instance),
+                           may_act=may_act, case=row.instance, snapshot=snapshot, earlier_steps=earlier,
                            start_form=forms.load(row.instance.process_id, "start"),
                            case_assets=assets.assets_of_case(session, row.instance_id)), status
 

@@ -45,6 +45,6 @@ def start(process_id: str):
             flash(_("Your request %(key)s was submitted.", key=instance.business_key), "success")
             return redirect(url_for("cases.show", instance_id=instance.id))
     asset_field = next((f for f in form.fields if f.type == "asset_list"), None)
-    asset_choices = assets.candidates(db(), current_user, asset_field.eligible) if asset_field else []
+    asset_choices = assets.candidates(db(), current_user, asset_field.eligible, asset_field.asset_kinds) if asset_field else []
     return render_template("portal/start.html", procedure=PROCEDURES[process_id], form=form, values=values,
                            errors=errors, error=error, asset_choices=asset_choices), (422 if error else 200)
