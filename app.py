@@ -30,10 +30,13 @@ def create_app(overrides: dict | None = None) -> Flask:
     from web.inbox import bp as inbox_bp
     from web.notifications import bp as notifications_bp
     from web.passwords import bp as passwords_bp
+    from web.org import bp as org_bp
+    from web.org.api import api_bp as org_api_bp
     from web.portal import bp as portal_bp
 
     for bp in (auth_bp, portal_bp, inbox_bp, cases_bp, api_bp, notifications_bp, passwords_bp, admin_bp,
-               compliance_bp, assets_bp, assets_api_bp, destruction_bp, destruction_pages_bp, duties_bp):
+               compliance_bp, assets_bp, assets_api_bp, destruction_bp, destruction_pages_bp, duties_bp,
+               org_bp, org_api_bp):
         app.register_blueprint(bp)
     cli.init_app(app)
     steps.load_all()

@@ -3,6 +3,7 @@ from sqlalchemy import and_, event, exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from models import HumanTask, ProcessInstance, RoleAssignment, User
+from models.org import in_force
 from services.errors import Conflict, Forbidden
 from services.roles import APPLICANT_LANE
 
@@ -14,6 +15,11 @@ def _assignments(session: Session, user_id: int) -> list[tuple[str, int | None]]
         session.info[key] = session.execute(select(RoleAssignment.role, RoleAssignment.section_id)
                                             .where(RoleAssignment.user_id == user_id)).all()
     return session.info[key]
+
+
+def forget_roles(session: Session, user_id: int) -> None:
+    """Drop the memo after the user's roles changed inside this transaction (organisation management)."""
+    session.info.pop(("role_assignments", user_id), None)
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -30,8 +36,9 @@ def holds_role(session: Session, user_id: int, role: str, section_id: int | None
 
 
 def _role_matches(user_id, role, section_id):
+    # Only assignments in force today (their start and end dates), like every other role check.
     return and_(RoleAssignment.user_id == user_id, RoleAssignment.role == role,
-                or_(RoleAssignment.section_id.is_(None), RoleAssignment.section_id == section_id))
+                or_(RoleAssignment.section_id.is_(None), RoleAssignment.section_id == section_id), in_force())
 
 
 def roles_of(session: Session, user_id: int) -> set[str]:

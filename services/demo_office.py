@@ -97,6 +97,11 @@ def load(session: Session) -> None:
         for role, scope in roles:
             session.add(RoleAssignment(user_id=user.id, role=role,
                                        section_id=user.section_id if scope == "section" else None))
+    # Each section's head (who holds section_head for it) and, for General Affairs, a deputy.
+    for code, head, deputy in (("general", "lihua", "fengxue"), ("secretariat", "zhaolei", None),
+                               ("information", "sunli", None)):
+        sections[code].head_id = users[head].id
+        sections[code].deputy_id = users[deputy].id if deputy else None
     custodians = {"general": "qianyu", "secretariat": "wangfang", "information": "wujun"}
     for number, kind, level, model, section, holder in ASSETS:
         custodian = users.get(custodians.get(section, ""))

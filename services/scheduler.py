@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import ProcessInstance, SchedulerLease, utcnow
-from services import audit, cases, deadlines, mailer, periodic_checks, routine_duties
+from services import audit, cases, deadlines, mailer, org_handover, periodic_checks, routine_duties
 from services.errors import Conflict
 
 log = logging.getLogger(__name__)
@@ -100,6 +100,8 @@ def daily_checks(session: Session, now) -> None:
     periodic_checks.generate_quarterly_report(session, now)
     routine_duties.open_monthly_duties(session, now)
     routine_duties.remind_duties(session, now)
+    # A role that ended by its date leaves tasks claimed under it; they go back to the group.
+    org_handover.release_lapsed_claims(session, None)
 
 
 def send_mail(session_factory: sessionmaker, smtp: mailer.SmtpSettings, holder: str = HOLDER) -> int:

@@ -14,7 +14,7 @@ from sqlalchemy import func, or_, select
 
 from models import (Asset, CaseAsset, DestructionItem, ProcessInstance, ReferenceItem, RoleAssignment, Section,
                     User)
-from services import assets, audit
+from services import assets, audit, org_follow_through
 from services.enforcement import enforces
 from services.errors import DomainError
 from services.messages import register
@@ -235,5 +235,7 @@ def record_handover_done(ctx: StepContext, data: dict) -> dict:
     """Handed over, returned, and the successor has reset the credentials (UNET.7)."""
     audit.record(ctx.session, "access_handover_completed", ctx.actor.id if ctx.actor else None, ctx.instance.id,
                  person=data["person_name"], successor=data.get("successor_name"))
+    # Baomi's own records follow the job change: roles, section, open tasks and custodianships.
+    data["org_changes"] = org_follow_through.follow_job_change(ctx.session, ctx.actor, ctx.instance.id, data)
     data["outcome"] = "handed_over"
     return {"successor": data.get("successor")}
