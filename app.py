@@ -5,7 +5,7 @@ from flask import Flask
 
 import config
 from services import steps
-from web import cli, errors, extensions, session, template_helpers
+from web import cli, errors, extensions, security_headers, session, template_helpers
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -16,6 +16,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     session.init_app(app)
     extensions.init_app(app)
     errors.init_app(app)
+    security_headers.init_app(app)
     template_helpers.init_app(app)
 
     from web.admin import bp as admin_bp

@@ -1,5 +1,6 @@
 """Settings, read from the environment so that every worker and host shares them."""
 import os
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -15,6 +16,10 @@ def _secret_key() -> str:
     if not key_file.exists():
         key_file.write_text(os.urandom(32).hex())
     return key_file.read_text().strip()
+
+
+def _flag(name: str, default: str = "0") -> bool:
+    return os.environ.get(name, default).strip().lower() in ("1", "true", "yes", "on")
 
 
 class Config:
@@ -36,6 +41,17 @@ class Config:
     WTF_CSRF_CHECK_DEFAULT = False
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # Behind HTTPS (production): cookies only over TLS, and HSTS (web/security_headers.py). Off for `make run`.
+    SESSION_COOKIE_SECURE = _flag("BAOMI_SECURE_COOKIES")
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    REMEMBER_COOKIE_HTTPONLY = True
+    # A signed-in session ends after this long without a request (refreshed on every request).
+    PERMANENT_SESSION_LIFETIME = timedelta(minutes=int(os.environ.get("BAOMI_SESSION_MINUTES", "30")))
+    # Failed sign-ins per username: a doubling wait from the 3rd, a lockout at the 5th (services/auth.py).
+    BAOMI_SIGN_IN_THROTTLE_AFTER = int(os.environ.get("BAOMI_SIGN_IN_THROTTLE_AFTER", "3"))
+    BAOMI_SIGN_IN_THROTTLE_SECONDS = int(os.environ.get("BAOMI_SIGN_IN_THROTTLE_SECONDS", "2"))
+    BAOMI_SIGN_IN_LOCKOUT_AFTER = int(os.environ.get("BAOMI_SIGN_IN_LOCKOUT_AFTER", "5"))
+    BAOMI_SIGN_IN_LOCKOUT_MINUTES = int(os.environ.get("BAOMI_SIGN_IN_LOCKOUT_MINUTES", "15"))
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
 
 

@@ -3,6 +3,7 @@ from models.base import Base, utcnow
 from models.org import Section, User, RoleAssignment
 from models.workflow import ProcessDefinition, ProcessInstance, HumanTask, SchedulerLease
 from models.audit import AuditEvent
+from models.security import CompletionRequest, SignInThrottle
 from models.asset import Asset, CaseAsset
 from models.notification import GeneratedReport, Notification
 from models.reference import ReferenceItem
@@ -13,5 +14,5 @@ __all__ = [
     "Base", "utcnow", "Section", "User", "RoleAssignment", "ProcessDefinition",
     "ProcessInstance", "HumanTask", "SchedulerLease", "AuditEvent", "Asset", "CaseAsset",
     "ReferenceItem", "DestructionItem", "MaintenanceLogEntry", "Notification",
-    "GeneratedReport", "RoutineDuty",
+    "GeneratedReport", "RoutineDuty", "CompletionRequest", "SignInThrottle",
 ]

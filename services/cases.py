@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, joinedload, undefer
 from sqlalchemy.orm.exc import StaleDataError
 
 from models import HumanTask, ProcessInstance, User, utcnow
-from services import assignment, audit, definitions, engine, form_checks, forms, steps
+from services import assignment, audit, completion_requests, definitions, engine, form_checks, forms, steps
 from services.errors import Conflict, DomainError, Forbidden, NotFound
 from services.procedures import PROCEDURES
 from services.roles import APPLICANT_LANE
@@ -92,8 +92,14 @@ def unclaim(session: Session, task_id: int, user: User) -> HumanTask:
     return task
 
 
-def complete_task(session: Session, task_id: int, user: User, payload: dict, locale: str) -> HumanTask:
-    """Complete a task with validated data; a concurrent completion gets Conflict, never a lost update."""
+def complete_task(session: Session, task_id: int, user: User, payload: dict, locale: str,
+                  request_id: str | None = None) -> HumanTask:
+    """Complete a task with validated data; a concurrent completion gets Conflict, never a lost update.
+    With a client's `request_id`, a repeat of a committed completion returns its task and does nothing."""
+    if request_id is not None:
+        done = completion_requests.already_done(session, user, task_id, request_id)
+        if done is not None:
+            return done
     with _conflict_on_concurrent_change():
         task, case_tasks = _task_to_act_on(session, task_id, user)
         instance = task.instance
@@ -116,6 +122,8 @@ def complete_task(session: Session, task_id: int, user: User, payload: dict, loc
         task.comment = data.get("comment")
         audit.record(session, "task_completed", user.id, instance.id, task.id, task=task.bpmn_id,
                      decision=task.decision, comment=task.comment)
+        if request_id is not None:
+            completion_requests.remember(session, user, task, request_id, now)
         _save(session, instance, case, now, case_tasks)
         session.flush()
     return task

@@ -16,6 +16,8 @@ from SpiffWorkflow.spiff.parser import SpiffBpmnParser, VALIDATOR
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
+from services import script_sandbox
+
 
 class EngineError(Exception):
     """The BPMN could not be parsed or a step failed inside the engine."""
@@ -103,11 +105,32 @@ def parse_duration(text: str) -> timedelta:
 StepCall = Callable[[str, dict, dict], dict]
 
 
+class _SandboxedEnvironment(TaskDataEnvironment):
+    """SpiffWorkflow's task-data environment with its eval and exec fenced in (services/script_sandbox.py).
+    Overridden here, not in the script engine, because some specs call the environment directly."""
+
+    def evaluate(self, expression, context, external_context=None):
+        namespace = dict(self.globals)
+        namespace.update(external_context or {})
+        namespace.update(context)
+        return script_sandbox.evaluate(expression, namespace)
+
+    def execute(self, script, context, external_context=None):
+        self.check_for_overwrite(context, external_context or {})
+        context.update(self.globals)
+        context.update(external_context or {})
+        try:
+            script_sandbox.execute(script, context)
+        finally:
+            self._remove_globals_and_functions_from_context(context, external_context)
+        return True
+
+
 class _DomainScriptEngine(PythonScriptEngine):
     """Scripts and conditions see task data; service tasks call Baomi's registered steps."""
 
     def __init__(self, call_step: StepCall | None):
-        super().__init__(environment=TaskDataEnvironment({"datetime": datetime}))
+        super().__init__(environment=_SandboxedEnvironment({"datetime": datetime}))
         self._call_step = call_step
 
     def call_service(self, task, operation_name=None, operation_params=None, **_):

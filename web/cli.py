@@ -6,6 +6,7 @@ import click
 from flask import Flask
 
 from services import definitions, demo_office, mailer, scheduler
+from web import cli_security
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +26,7 @@ def migrate(url: str) -> None:
 
 def init_app(app: Flask) -> None:
     sessions = lambda: app.extensions["db_sessions"]  # noqa: E731
+    cli_security.init_app(app)
 
     @app.cli.command("setup")
     @click.option("--demo/--no-demo", default=True, help="Load the demo office when the database is empty.")

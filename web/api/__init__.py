@@ -4,7 +4,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 from marshmallow import ValidationError
 
-from services import assets, auth, cases, forms, inbox
+from services import assets, auth, cases, completion_requests, forms, inbox
 from services.errors import DomainError, NotFound, ValidationFailed
 from services.procedures import PROCEDURES
 from web.api.schemas import AssetOut, InstanceOut, SignInSchema, TaskListQuery, TaskOut, UserOut
@@ -123,7 +123,9 @@ def unclaim(task_id: int):
 @login_required
 def complete(task_id: int):
     session = db()
-    task = cases.complete_task(session, task_id, current_user, _json_body(), select_locale())
+    # A client's request id (Idempotency-Key): sent again after a lost answer, the step is not done twice.
+    request_id = completion_requests.checked(request.headers.get("Idempotency-Key"))
+    task = cases.complete_task(session, task_id, current_user, _json_body(), select_locale(), request_id)
     session.commit()
     return jsonify({"task": TaskOut().dump(task), "instance": InstanceOut().dump(task.instance),
                     "next_tasks": _tasks_out(task.instance_id, open_only=True)})
