@@ -44,6 +44,7 @@ test: setup
 
 bench: setup
 	$(BIN)/python bench/engine_step.py
+	$(BIN)/python bench/ledger_export.py
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) instance translations/.compiled

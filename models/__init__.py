@@ -9,10 +9,13 @@ from models.notification import GeneratedReport, Notification
 from models.reference import ReferenceItem
 from models.registers import DestructionItem, MaintenanceLogEntry
 from models.duties import RoutineDuty
+from models.ledgers import (AccessChangeRecord, AccessChangeSystem, CarryOutRecord, DestructionManifest,
+                            DestructionManifestItem)
 
 __all__ = [
     "Base", "utcnow", "Section", "User", "RoleAssignment", "ProcessDefinition",
     "ProcessInstance", "HumanTask", "SchedulerLease", "AuditEvent", "Asset", "CaseAsset",
     "ReferenceItem", "DestructionItem", "MaintenanceLogEntry", "Notification",
-    "GeneratedReport", "RoutineDuty", "CompletionRequest", "SignInThrottle",
+    "GeneratedReport", "RoutineDuty", "CompletionRequest", "SignInThrottle", "AccessChangeRecord",
+    "AccessChangeSystem", "CarryOutRecord", "DestructionManifest", "DestructionManifestItem",
 ]

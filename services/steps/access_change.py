@@ -17,6 +17,7 @@ from models import (Asset, CaseAsset, DestructionItem, ProcessInstance, Referenc
 from services import assets, audit, org_follow_through
 from services.enforcement import enforces
 from services.errors import DomainError
+from services.ledgers import records
 from services.messages import register
 from services.steps import StepContext, start_check, step
 
@@ -109,6 +110,7 @@ def validate_application(ctx: StepContext, data: dict) -> dict:
     data["effective_at"] = effective.isoformat()
     codes = ", ".join(c["code"] for c in data["system_changes"])
     ctx.instance.title = f"{person.display_name} {_label(CHANGE_LABELS, change)}：{codes}"
+    records.access_change_filed(ctx.session, ctx.instance.id, data)
     return data
 
 
@@ -132,6 +134,7 @@ def record_access_changes(ctx: StepContext, data: dict) -> dict:
                      person=data["person_name"], system=r["code"], change=r["action"],
                      account=r["account_name"], on=r["changed_on"], time=r["changed_time"])
     data["access_changed"] = {r["code"]: r["action"] for r in results}
+    records.access_systems_confirmed(ctx.session, ctx.instance.id, results)
     return {"systems": sorted(data["access_changed"])}
 
 

@@ -3,6 +3,7 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from services import assets, audit, notifications
+from services.ledgers import records
 from services.steps import StepContext, start_check, step
 
 OFFICE_TZ = ZoneInfo("Asia/Shanghai")
@@ -28,6 +29,7 @@ def record_handover(ctx: StepContext, data: dict) -> dict:
         assets.move(ctx.session, asset, "carried_out", ctx.actor.id if ctx.actor else None, ctx.instance.id,
                     holder_id=ctx.instance.applicant_id)
     data["holders_before_carry_out"] = previous
+    records.carry_out_handed_out(ctx.session, ctx.instance.id, data, ctx.actor.id if ctx.actor else None, ctx.now)
     return {"carried_out": sorted(previous)}
 
 
@@ -39,6 +41,7 @@ def record_return(ctx: StepContext, data: dict) -> dict:
         assets.move(ctx.session, asset, "in_use", ctx.actor.id if ctx.actor else None, ctx.instance.id,
                     holder_id=holders.get(asset.register_number) or asset.holder_id, release=True)
     data["outcome"] = "returned"
+    records.carry_out_returned(ctx.session, ctx.instance.id, data, ctx.actor.id if ctx.actor else None, ctx.now)
     return {"returned": sorted(holders)}
 
 
@@ -60,4 +63,5 @@ def flag_overdue_return(ctx: StepContext, data: dict) -> dict:
                          ctx.instance.id, case=ctx.instance.business_key,
                          assets=", ".join(data.get("asset_numbers", [])))
     data["return_overdue"] = True
+    records.carry_out_overdue(ctx.session, ctx.instance.id, ctx.now)
     return {"flagged_at": ctx.now.isoformat()}

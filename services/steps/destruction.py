@@ -20,6 +20,7 @@ from services.destruction_register import check_disposal_method, item_label
 from services.enforcement import enforces
 from services.errors import DomainError, Forbidden
 from services.messages import register
+from services.ledgers import records
 from services.steps import StepContext, start_check, step
 
 OFFICE_TZ = ZoneInfo("Asia/Shanghai")
@@ -98,6 +99,7 @@ def validate_manifest(ctx: StepContext, data: dict) -> dict:
     data["needs_committee"] = bool(committee_reasons)
     data["committee_reasons"] = committee_reasons
     data["destruction_officer_id"] = ctx.actor.id
+    records.manifest_compiled(session, instance.id, [e["id"] for e in entries], ctx.actor.id, data.get("planned_date"))
     instance.title = f"销毁清单 {len(entries)} 项：{'、'.join(e['label'] for e in entries)}"[:300]
     audit.record(session, "destruction_manifest_compiled", ctx.actor.id, instance.id,
                  items=[e["id"] for e in entries], needs_committee=data["needs_committee"])
@@ -159,6 +161,7 @@ def record_signature(ctx: StepContext, data: dict) -> dict:
     data["signed_by"] = _actor_id(ctx)
     data["signed_by_name"] = ctx.actor.display_name if ctx.actor else None
     data["signed_at"] = ctx.now.isoformat()
+    records.manifest_signed(ctx.session, ctx.instance.id, _actor_id(ctx), ctx.now)
     audit.record(ctx.session, "destruction_manifest_signed", _actor_id(ctx), ctx.instance.id,
                  items=[e["id"] for e in data["manifest_items"]])
     return {"signed_by": data["signed_by"]}
@@ -208,6 +211,7 @@ def check_escort(ctx: StepContext, data: dict) -> dict:
     data["escorts"] = escorts
     data["escort_names"] = [names.get(e, str(e)) for e in escorts]
     data["site_name"] = site.name_zh
+    records.manifest_escorted(session, ctx.instance.id, escorts, site.id, data["delivered_on"])
     audit.record(session, "destruction_manifest_escorted", _actor_id(ctx), ctx.instance.id,
                  escorts=data["escort_names"], site=site.code, delivered_on=data["delivered_on"])
     return {"escorts": escorts, "site": site.code}
