@@ -27,18 +27,19 @@ def create_app(overrides: dict | None = None) -> Flask:
     from web.compliance import bp as compliance_bp
     from web.destruction import bp as destruction_bp
     from web.destruction.pages import bp as destruction_pages_bp
+    from web.designer import bp as designer_bp
     from web.duties import bp as duties_bp
     from web.inbox import bp as inbox_bp
     from web.notifications import bp as notifications_bp
-    from web.passwords import bp as passwords_bp
     from web.org import bp as org_bp
     from web.org.api import api_bp as org_api_bp
+    from web.passwords import bp as passwords_bp
     from web.portal import bp as portal_bp
     from web.registers import api_bp as registers_api_bp, bp as registers_bp
 
     for bp in (auth_bp, portal_bp, inbox_bp, cases_bp, api_bp, notifications_bp, passwords_bp, admin_bp,
                compliance_bp, assets_bp, assets_api_bp, destruction_bp, destruction_pages_bp, duties_bp,
-               registers_bp, registers_api_bp, org_bp, org_api_bp):
+               registers_bp, registers_api_bp, org_bp, org_api_bp, designer_bp):
         app.register_blueprint(bp)
     cli.init_app(app)
     steps.load_all()

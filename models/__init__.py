@@ -11,11 +11,12 @@ from models.registers import DestructionItem, MaintenanceLogEntry
 from models.duties import RoutineDuty
 from models.ledgers import (AccessChangeRecord, AccessChangeSystem, CarryOutRecord, DestructionManifest,
                             DestructionManifestItem)
+from models.designer import DesignerDraft
 
 __all__ = [
     "Base", "utcnow", "Section", "User", "RoleAssignment", "ProcessDefinition",
     "ProcessInstance", "HumanTask", "SchedulerLease", "AuditEvent", "Asset", "CaseAsset",
     "ReferenceItem", "DestructionItem", "MaintenanceLogEntry", "Notification",
     "GeneratedReport", "RoutineDuty", "CompletionRequest", "SignInThrottle", "AccessChangeRecord",
-    "AccessChangeSystem", "CarryOutRecord", "DestructionManifest", "DestructionManifestItem",
+    "AccessChangeSystem", "CarryOutRecord", "DestructionManifest", "DestructionManifestItem", "DesignerDraft",
 ]

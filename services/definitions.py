@@ -45,8 +45,15 @@ def publish_directory(session_factory, directory: Path = PROCESSES_DIR) -> list[
     results = []
     for path in sorted(directory.glob("*.bpmn")):
         with session_factory() as session:
+            bpmn_xml = path.read_text(encoding="utf-8")
+            # A file whose content was published before is not news: a designer may have published newer
+            # versions in the browser since, and a restart must not roll those back.
+            earlier = published_with_hash(session, path.stem, content_hash(bpmn_xml))
+            if earlier is not None:
+                results.append((path.stem, latest_definition(session, path.stem).version, False))
+                continue
             try:
-                definition, created = publish(session, path.stem, path.read_text(encoding="utf-8"))
+                definition, created = publish(session, path.stem, bpmn_xml)
                 session.commit()
             except IntegrityError:
                 # Another process published the same version at the same moment.
@@ -66,6 +73,13 @@ def latest_definition(session: Session, process_id: str, required: bool = True) 
     if latest is None and required:
         raise NotFound("process_not_found", process_id=process_id)
     return latest
+
+
+def published_with_hash(session: Session, process_id: str, digest: str) -> ProcessDefinition | None:
+    """The earliest version of `process_id` with exactly this content, if any."""
+    return session.scalar(select(ProcessDefinition).where(
+        ProcessDefinition.process_id == process_id, ProcessDefinition.content_hash == digest)
+        .order_by(ProcessDefinition.version).limit(1))
 
 
 _PARSED: OrderedDict[tuple[int, str], engine.ParsedProcess] = OrderedDict()

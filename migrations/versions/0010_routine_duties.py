@@ -1,14 +1,14 @@
 """routine duties: monthly antivirus update (CIS.7) and backup (UNET.6), re-check of published items (PUB.7)
 
 Revision ID: 0010_routine_duties
-Revises: 0005
+Revises: 0009_designer_drafts
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0010_routine_duties'
-down_revision = '0005'
+down_revision = '0009_designer_drafts'
 branch_labels = None
 depends_on = None
 
