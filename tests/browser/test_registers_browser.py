@@ -13,6 +13,7 @@ def test_security_office_prints_the_carry_out_log_MED_3(page: Page, api, db, scr
     h.carried_out(api, db, "BM-HD-002", applicant="wangfang", head=h.OTHER_HEAD)
 
     sign_in(page, h.SECURITY_OFFICE)
+    page.click("#nav-registers-menu summary")
     page.click("#nav-registers")
     page.click("[data-register=carry_out]")
     rows = page.locator("#ledger tbody tr.ledger-row")

@@ -190,6 +190,7 @@ def test_p4_manifest_signed_approved_escorted_and_destroyed(page: Page, screensh
 
     # 冯雪, the destruction officer, registers a document and a secret hard disk handed in for storage.
     act_as(page, OFFICER)
+    page.click("#nav-registers-menu summary")
     page.click("#nav-destruction")
     expect(page).to_have_url(re.compile(r"/destruction-register$"))
     page.click("#register-card summary")
