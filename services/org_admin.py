@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 
 from models import (Asset, AuditEvent, HumanTask, Notification, ProcessInstance, RoleAssignment, Section, User)
 from models.org import ALL_TERMS
-from services import assignment, audit, org_handover, org_roles
+from services import assignment, org_handover, org_roles
 from services.auth import hash_password
-from services.errors import DomainError, NotFound
+from services.errors import DomainError
 from services.messages import register
 
 register({
@@ -38,24 +38,6 @@ register({
 SPECIALS = "!@#$%^&*-_=+?"
 
 
-def _audit(session, actor: User | None, action: str, **details) -> None:
-    audit.record(session, action, actor.id if actor else None, **details)
-
-
-def _user(session: Session, user_id: int | None) -> User:
-    user = session.get(User, user_id) if user_id else None
-    if user is None:
-        raise NotFound("not_found")
-    return user
-
-
-def section(session: Session, section_id: int) -> Section:
-    found = session.get(Section, section_id)
-    if found is None:
-        raise NotFound("not_found")
-    return found
-
-
 # Sections -------------------------------------------------------------------------------------------
 
 def create_section(session: Session, actor: User | None, code: str, name_zh: str, name_en: str) -> Section:
@@ -65,13 +47,13 @@ def create_section(session: Session, actor: User | None, code: str, name_zh: str
     created = Section(code=code, name_zh=name_zh.strip(), name_en=name_en.strip() or name_zh.strip())
     session.add(created)
     session.flush()
-    _audit(session, actor, "section_created", section=code, name=created.name_zh)
+    org_roles.audit_change(session, actor, "section_created", section=code, name=created.name_zh)
     return created
 
 
 def update_section(session: Session, actor: User | None, section_id: int, **changes) -> Section:
     """Rename a section, or name its head and deputy (None clears). The head holds section_head for it."""
-    target = section(session, section_id)
+    target = org_roles.get_section(session, section_id)
     before = {"name_zh": target.name_zh, "name_en": target.name_en, "head_id": target.head_id,
               "deputy_id": target.deputy_id}
     for key in ("name_zh", "name_en"):
@@ -82,13 +64,13 @@ def update_section(session: Session, actor: User | None, section_id: int, **chan
     if head_id is not None and head_id == deputy_id:
         raise DomainError("org_deputy_is_head", field="deputy_id")
     for key, value in (("head_id", head_id), ("deputy_id", deputy_id)):
-        if value is not None and not _user(session, value).active:
-            raise DomainError("org_user_inactive", field=key, name=_user(session, value).display_name)
+        if value is not None and not org_roles.get_user(session, value).active:
+            raise DomainError("org_user_inactive", field=key, name=org_roles.get_user(session, value).display_name)
     if head_id != target.head_id:
         old_head = target.head_id
         target.head_id = head_id
         if head_id is not None:
-            org_roles.grant(session, actor, _user(session, head_id), "section_head", target.id, None, None)
+            org_roles.grant(session, actor, org_roles.get_user(session, head_id), "section_head", target.id, None, None)
         if old_head is not None:
             _drop_head_role(session, actor, old_head, target)
     target.deputy_id = deputy_id
@@ -96,7 +78,7 @@ def update_section(session: Session, actor: User | None, section_id: int, **chan
              "deputy_id": target.deputy_id}
     changed = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
     if changed:
-        _audit(session, actor, "section_updated", section=target.code, changes=changed)
+        org_roles.audit_change(session, actor, "section_updated", section=target.code, changes=changed)
     org_roles.sync_acting_head(session, actor, target)
     return target
 
@@ -126,14 +108,14 @@ def create_user(session: Session, actor: User | None, username: str, display_nam
     if session.scalar(select(User.id).where(User.username == username)):
         raise DomainError("org_username_taken", field="username", username=username)
     if section_id is not None:
-        section(session, section_id)
+        org_roles.get_section(session, section_id)
     password = temporary_password()
     user = User(username=username, display_name=display_name.strip(), password_hash=hash_password(password),
                 locale=locale, email=email or None, section_id=section_id, active=True)
     user.must_change_password = True  # after the hash: setting a password clears the flag (models.org)
     session.add(user)
     session.flush()
-    _audit(session, actor, "user_created", user=username, section_id=section_id)
+    org_roles.audit_change(session, actor, "user_created", user=username, section_id=section_id)
     if section_id is not None:
         org_roles.grant(session, actor, user, "employee", section_id, None, None)
     return user, password
@@ -141,7 +123,7 @@ def create_user(session: Session, actor: User | None, username: str, display_nam
 
 def update_user(session: Session, actor: User | None, user_id: int, **changes) -> User:
     """Change name, e-mail, language or section; a new section moves the employee role with the person."""
-    user = _user(session, user_id)
+    user = org_roles.get_user(session, user_id)
     before = {k: getattr(user, k) for k in ("display_name", "email", "locale", "section_id")}
     for key in ("display_name", "email", "locale"):
         if key in changes and changes[key] is not None:
@@ -150,7 +132,7 @@ def update_user(session: Session, actor: User | None, user_id: int, **changes) -
         move_to_section(session, actor, user, changes["section_id"])
     changed = {k: [before[k], getattr(user, k)] for k in before if before[k] != getattr(user, k)}
     if changed:
-        _audit(session, actor, "user_updated", user=user.username, changes=changed)
+        org_roles.audit_change(session, actor, "user_updated", user=user.username, changes=changed)
     return user
 
 
@@ -159,21 +141,21 @@ def move_to_section(session: Session, actor: User | None, user: User, section_id
     gives them anew); a head or deputy post of the old section is vacated."""
     old = user.section_id
     if section_id is not None:
-        section(session, section_id)
+        org_roles.get_section(session, section_id)
     user.section_id = section_id
     if old is not None:
         scoped = session.scalars(select(RoleAssignment).where(
             RoleAssignment.user_id == user.id, RoleAssignment.section_id == old).execution_options(**{ALL_TERMS: True}))
         for row in list(scoped):
             session.delete(row)
-            _audit(session, actor, "role_removed", user=user.username, role=row.role, section_id=old,
+            org_roles.audit_change(session, actor, "role_removed", user=user.username, role=row.role, section_id=old,
                    reason="transfer")
         vacate_posts(session, actor, user, only_section=old)
     session.flush()
     assignment.forget_roles(session, user.id)
     if section_id is not None:
         org_roles.grant(session, actor, user, "employee", section_id, None, None)
-    _audit(session, actor, "user_transferred", user=user.username, before=old, after=section_id)
+    org_roles.audit_change(session, actor, "user_transferred", user=user.username, before=old, after=section_id)
     org_handover.release_lapsed_claims(session, actor.id if actor else None, [user.id], "transfer")
 
 
@@ -185,17 +167,17 @@ def vacate_posts(session: Session, actor: User | None, user: User, only_section:
     for post in list(session.scalars(stmt)):
         if post.head_id == user.id:
             post.head_id = None
-            _audit(session, actor, "section_updated", section=post.code, changes={"head_id": [user.id, None]})
+            org_roles.audit_change(session, actor, "section_updated", section=post.code, changes={"head_id": [user.id, None]})
         if post.deputy_id == user.id:
             post.deputy_id = None
-            _audit(session, actor, "section_updated", section=post.code, changes={"deputy_id": [user.id, None]})
+            org_roles.audit_change(session, actor, "section_updated", section=post.code, changes={"deputy_id": [user.id, None]})
         org_roles.sync_acting_head(session, actor, post)
 
 
 def deactivate_user(session: Session, actor: User | None, user_id: int, successor_id: int | None = None) -> User:
     """Deactivate (never delete) a person: they cannot sign in, their claimed group tasks return to the
     group, and a named successor takes over their open tasks and custodianships."""
-    user = _user(session, user_id)
+    user = org_roles.get_user(session, user_id)
     if actor is not None and actor.id == user.id:
         raise DomainError("org_not_yourself")  # the office would be left without the one who can undo it
     successor = None
@@ -206,7 +188,7 @@ def deactivate_user(session: Session, actor: User | None, user_id: int, successo
     for row in org_roles.roles_in_force(session, user.id):
         org_roles.refuse_last_holder(session, user, row.role, row.section_id)
     user.active = False
-    _audit(session, actor, "user_deactivated", user=user.username,
+    org_roles.audit_change(session, actor, "user_deactivated", user=user.username,
            successor=successor.username if successor else None)
     if successor is not None:
         org_handover.hand_over_tasks(session, actor.id if actor else None, user, successor)
@@ -218,10 +200,10 @@ def deactivate_user(session: Session, actor: User | None, user_id: int, successo
 
 
 def reactivate_user(session: Session, actor: User | None, user_id: int) -> User:
-    user = _user(session, user_id)
+    user = org_roles.get_user(session, user_id)
     if not user.active:
         user.active = True
-        _audit(session, actor, "user_reactivated", user=user.username)
+        org_roles.audit_change(session, actor, "user_reactivated", user=user.username)
     return user
 
 
@@ -239,25 +221,25 @@ def appears_in_cases(session: Session, user_id: int) -> bool:
 
 def delete_user(session: Session, actor: User | None, user_id: int) -> None:
     """Delete a user created by mistake; anyone who appears in a case is refused (deactivate them)."""
-    user = _user(session, user_id)
+    user = org_roles.get_user(session, user_id)
     if appears_in_cases(session, user.id):
         raise DomainError("org_user_in_case", name=user.display_name)
     vacate_posts(session, actor, user)
     session.execute(delete(RoleAssignment).where(or_(RoleAssignment.user_id == user.id,
                                                      RoleAssignment.acting_for_id == user.id)))
     session.execute(delete(Notification).where(Notification.user_id == user.id))
-    _audit(session, actor, "user_deleted", user=user.username, display_name=user.display_name)
+    org_roles.audit_change(session, actor, "user_deleted", user=user.username, display_name=user.display_name)
     session.delete(user)
     session.flush()
 
 
 def reset_password(session: Session, actor: User | None, user_id: int) -> str:
     """A new one-time password (shown to the administrator once); the next sign-in must change it."""
-    user = _user(session, user_id)
+    user = org_roles.get_user(session, user_id)
     password = temporary_password()
     user.password_hash = hash_password(password)
     user.must_change_password = True  # after the hash: setting a password clears the flag (models.org)
-    _audit(session, actor, "password_reset", user=user.username)
+    org_roles.audit_change(session, actor, "password_reset", user=user.username)
     return password
 
 
@@ -265,7 +247,7 @@ def overview(session: Session, user_id: int) -> dict:
     """A user's page: every role assignment (past, present, future), open tasks and cases."""
     from services import inbox  # the inbox's queries, so the page lists exactly what the user sees
 
-    user = _user(session, user_id)
+    user = org_roles.get_user(session, user_id)
     roles = list(session.scalars(select(RoleAssignment).where(RoleAssignment.user_id == user.id)
                                  .order_by(RoleAssignment.role, RoleAssignment.id).execution_options(**{ALL_TERMS: True})))
     took_part = select(HumanTask.instance_id).where(or_(HumanTask.assignee_id == user.id,

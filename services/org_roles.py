@@ -15,18 +15,21 @@ from services.errors import DomainError, NotFound
 from services.roles import APPLICANT_LANE, ROLES
 
 
-def _audit(session, actor: User | None, action: str, **details) -> None:
+def audit_change(session, actor: User | None, action: str, **details) -> None:
+    """An organisation change in the audit log, by `actor` (None: the system)."""
     audit.record(session, action, actor.id if actor else None, **details)
 
 
-def _user(session: Session, user_id: int | None) -> User:
+def get_user(session: Session, user_id: int | None) -> User:
+    """The user, or NotFound."""
     user = session.get(User, user_id) if user_id else None
     if user is None:
         raise NotFound("not_found")
     return user
 
 
-def _section(session: Session, section_id: int) -> Section:
+def get_section(session: Session, section_id: int) -> Section:
+    """The section, or NotFound."""
     found = session.get(Section, section_id)
     if found is None:
         raise NotFound("not_found")
@@ -43,7 +46,7 @@ def assign_role(session: Session, actor: User | None, user_id: int, role: str, s
                 start_date: date | None = None, end_date: date | None = None) -> RoleAssignment:
     """Give a role for a section or office-wide, from and until the given days; the same role and scope
     given again changes its dates."""
-    user = _user(session, user_id)
+    user = get_user(session, user_id)
     if not user.active:
         raise DomainError("org_user_inactive", field="user_id", name=user.display_name)
     if role not in ROLES:
@@ -51,7 +54,7 @@ def assign_role(session: Session, actor: User | None, user_id: int, role: str, s
     if ROLES[role].section_scoped and section_id is None:
         raise DomainError("org_role_needs_section", field="section_id", role=ROLES[role].name_zh)
     if section_id is not None:
-        _section(session, section_id)
+        get_section(session, section_id)
     if start_date and end_date and end_date < start_date:
         raise DomainError("org_dates_reversed", field="end_date")
     return grant(session, actor, user, role, section_id, start_date, end_date)
@@ -67,12 +70,12 @@ def grant(session, actor, user: User, role: str, section_id, start_date, end_dat
                              end_date=end_date)
         session.add(row)
         session.flush()
-        _audit(session, actor, "role_assigned", user=user.username, role=role, section_id=section_id,
+        audit_change(session, actor, "role_assigned", user=user.username, role=role, section_id=section_id,
                start=start_date, end=end_date)
     elif (row.start_date, row.end_date, row.acting_for_id) != (start_date, end_date, None):
         if end_date is not None and end_date < office_today():
             refuse_last_holder(session, user, role, section_id)
-        _audit(session, actor, "role_dates_changed", user=user.username, role=role, section_id=section_id,
+        audit_change(session, actor, "role_dates_changed", user=user.username, role=role, section_id=section_id,
                before=[row.start_date, row.end_date], after=[start_date, end_date])
         row.start_date, row.end_date, row.acting_for_id = start_date, end_date, None
         session.flush()
@@ -98,7 +101,7 @@ def remove_role(session: Session, actor: User | None, assignment_id: int) -> Non
     session.delete(row)
     session.flush()
     assignment.forget_roles(session, user.id)
-    _audit(session, actor, "role_removed", user=user.username, role=row.role, section_id=row.section_id)
+    audit_change(session, actor, "role_removed", user=user.username, role=row.role, section_id=row.section_id)
     org_handover.release_lapsed_claims(session, actor.id if actor else None, [user.id], "role_removed")
 
 
@@ -164,7 +167,7 @@ def sync_acting_head(session: Session, actor: User | None, target: Section) -> N
         session.delete(row)
         session.flush()
         assignment.forget_roles(session, row.user_id)
-        _audit(session, actor, "acting_head_ended", section=target.code, deputy=row.user_id, head=row.acting_for_id)
+        audit_change(session, actor, "acting_head_ended", section=target.code, deputy=row.user_id, head=row.acting_for_id)
         org_handover.release_lapsed_claims(session, actor.id if actor else None, [row.user_id], "head_returned")
     if wanted:
         deputy_id, head_id, until = wanted
@@ -175,15 +178,15 @@ def sync_acting_head(session: Session, actor: User | None, target: Section) -> N
                                        acting_for_id=head_id, end_date=until))
             session.flush()
             assignment.forget_roles(session, deputy_id)
-            _audit(session, actor, "acting_head_started", section=target.code, deputy=deputy_id, head=head_id,
+            audit_change(session, actor, "acting_head_started", section=target.code, deputy=deputy_id, head=head_id,
                    until=until)
 
 
 def set_absence(session: Session, actor: User | None, user_id: int, absent: bool, until: date | None = None) -> User:
     """Mark a person absent (until a day, or until marked back) or present; their deputies follow."""
-    user = _user(session, user_id)
+    user = get_user(session, user_id)
     user.absent, user.absent_until = absent, (until if absent else None)
-    _audit(session, actor, "absence_marked" if absent else "absence_ended", user=user.username, until=until)
+    audit_change(session, actor, "absence_marked" if absent else "absence_ended", user=user.username, until=until)
     session.flush()
     for post in list(session.scalars(select(Section).where(Section.head_id == user.id))):
         sync_acting_head(session, actor, post)
