@@ -1,5 +1,5 @@
 """Who may act on a task: lanes are roles, scoped to the applicant's section; duties stay separate."""
-from sqlalchemy import and_, event, exists, or_, select
+from sqlalchemy import and_, event, exists, false, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from models import HumanTask, ProcessInstance, RoleAssignment, User
@@ -13,7 +13,7 @@ def _assignments(session: Session, user_id: int) -> list[tuple[str, int | None]]
     key = ("role_assignments", user_id)
     if key not in session.info:
         session.info[key] = session.execute(select(RoleAssignment.role, RoleAssignment.section_id)
-                                            .where(RoleAssignment.user_id == user_id)).all()
+                                            .where(RoleAssignment.user_id == user_id, in_force())).all()
     return session.info[key]
 
 
@@ -33,12 +33,6 @@ def _forget_assignments(session, transaction):
 def holds_role(session: Session, user_id: int, role: str, section_id: int | None) -> bool:
     """Whether the user holds `role` office-wide or for `section_id`."""
     return any(r == role and (s is None or s == section_id) for r, s in _assignments(session, user_id))
-
-
-def _role_matches(user_id, role, section_id):
-    # Only assignments in force today (their start and end dates), like every other role check.
-    return and_(RoleAssignment.user_id == user_id, RoleAssignment.role == role,
-                or_(RoleAssignment.section_id.is_(None), RoleAssignment.section_id == section_id), in_force())
 
 
 def roles_of(session: Session, user_id: int) -> set[str]:
@@ -80,16 +74,24 @@ def check_can_act(session: Session, task: HumanTask, user: User, case_tasks: lis
         raise Forbidden("second_approval")
 
 
-def group_task_filter(user_id: int):
-    """SQL condition: open, unclaimed tasks this user may take (the same rules as check_can_act)."""
+def group_task_filter(session: Session, user_id: int):
+    """SQL condition: open, unclaimed tasks this user may take (the same rules as check_can_act).
+
+    The user's roles are read first and spelled out as (role, section) pairs, so the database walks the
+    (status, role, section) index of exactly those tasks instead of testing every open task's role."""
     other = aliased(HumanTask)
+    held = sorted(set(_assignments(session, user_id)), key=lambda a: (a[0], a[1] or 0))
+    office_wide = [role for role, section in held if section is None]
+    per_section = [and_(HumanTask.role == role, HumanTask.section_id == section)
+                   for role, section in held if section is not None and role not in office_wide]
+    mine = or_(HumanTask.role.in_(office_wide) if office_wide else false(), *per_section)
     return and_(
         HumanTask.status == "open",
         HumanTask.assignee_id.is_(None),
+        mine,
         ProcessInstance.status == "running",
         HumanTask.role != APPLICANT_LANE,
         HumanTask.kind != "personal",
-        exists().where(_role_matches(user_id, HumanTask.role, HumanTask.section_id)),
         ProcessInstance.applicant_id != user_id,
         or_(HumanTask.excluded_user_id.is_(None), HumanTask.excluded_user_id != user_id),
         or_(HumanTask.kind != "approval",

@@ -32,7 +32,7 @@ def my_tasks(session: Session, user_id: int, limit: int = PAGE_SIZE, offset: int
 
 def group_tasks(session: Session, user_id: int, limit: int = PAGE_SIZE, offset: int = 0) -> list[HumanTask]:
     """Unclaimed tasks of the user's roles and sections that the user may take."""
-    stmt = _with_case(select(HumanTask)).where(group_task_filter(user_id))
+    stmt = _with_case(select(HumanTask)).where(group_task_filter(session, user_id))
     return list(session.scalars(stmt.order_by(HumanTask.id).limit(limit).offset(offset)))
 
 
@@ -41,7 +41,7 @@ def counts(session: Session, user_id: int) -> InboxCounts:
         ProcessInstance, ProcessInstance.id == HumanTask.instance_id).where(
         HumanTask.status == "open", HumanTask.assignee_id == user_id, ProcessInstance.status == "running"))
     group = session.scalar(select(func.count()).select_from(HumanTask).join(
-        ProcessInstance, ProcessInstance.id == HumanTask.instance_id).where(group_task_filter(user_id)))
+        ProcessInstance, ProcessInstance.id == HumanTask.instance_id).where(group_task_filter(session, user_id)))
     return InboxCounts(mine or 0, group or 0)
 
 
