@@ -6,25 +6,19 @@ runs (services.admin_console, services.cases, services.deadlines), through the O
 from __future__ import annotations
 
 import argparse
-import os
-import secrets
 import statistics
 import sys
 import time
-from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
-from database import make_engine, make_session_factory  # noqa: E402
 from models import utcnow  # noqa: E402
-from services import admin_console, cases, deadlines, definitions, demo_office  # noqa: E402
-from web.cli import migrate  # noqa: E402
+from services import admin_console, cases, deadlines  # noqa: E402
+from scratch_office import scratch_office  # noqa: E402
 
-PG = os.environ.get("BAOMI_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 FILL = """
 INSERT INTO process_instance (definition_id, process_id, applicant_id, section_id, status, business_key, title,
@@ -65,23 +59,7 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
-    import psycopg
-
-    base = make_url(PG)
-    name = f"baomi_bench_{secrets.token_hex(4)}"
-    admin_conn = dict(host=base.host, port=base.port or 5432, user=base.username, dbname=base.database,
-                      autocommit=True)
-    with psycopg.connect(**admin_conn) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = base.set(database=name).render_as_string(hide_password=False)
-    engine = make_engine(url)
-    try:
-        migrate(url)
-        sessions = make_session_factory(engine)
-        definitions.publish_directory(sessions)
-        with sessions() as session:
-            demo_office.load(session)
-            session.commit()
+    with scratch_office() as (engine, sessions):
         started = time.perf_counter()
         with engine.begin() as conn:
             conn.execute(text(FILL), {"cases": args.cases})
@@ -122,10 +100,6 @@ def main() -> None:
         print(f"{'query':40} {'median ms':>10} {'p95 ms':>8} {'rows':>8}  (target < 200 ms)")
         for label, (median, p95, found) in results.items():
             print(f"{label:40} {median:10.1f} {p95:8.1f} {found:8,}")
-    finally:
-        engine.dispose()
-        with psycopg.connect(**admin_conn) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

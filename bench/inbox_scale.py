@@ -5,9 +5,7 @@ Rows are made with generate_series in SQL; the queries are the app's own (servic
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import secrets
 import statistics
 import sys
 import time
@@ -16,13 +14,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
-from database import make_engine, make_session_factory  # noqa: E402
-from services import definitions, demo_office, inbox  # noqa: E402
-from web.cli import migrate  # noqa: E402
+from services import inbox  # noqa: E402
+from scratch_office import scratch_office  # noqa: E402
 
-PG = os.environ.get("BAOMI_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 # 100 sections; users spread over them, every 50th a section head, every 500th in the security office.
 FILL = """
@@ -71,23 +66,7 @@ def main() -> None:
     parser.add_argument("--sections", type=int, default=100)
     parser.add_argument("--samples", type=int, default=400)
     args = parser.parse_args()
-    import psycopg
-
-    base = make_url(PG)
-    name = f"baomi_bench_{secrets.token_hex(4)}"
-    admin_conn = dict(host=base.host, port=base.port or 5432, user=base.username, dbname=base.database,
-                      autocommit=True)
-    with psycopg.connect(**admin_conn) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = base.set(database=name).render_as_string(hide_password=False)
-    engine = make_engine(url)
-    try:
-        migrate(url)
-        sessions = make_session_factory(engine)
-        definitions.publish_directory(sessions)
-        with sessions() as session:
-            demo_office.load(session)
-            session.commit()
+    with scratch_office() as (engine, sessions):
         started = time.perf_counter()
         with engine.begin() as conn:
             for statement in filter(str.strip, FILL.split(";\n")):
@@ -125,10 +104,6 @@ def main() -> None:
         for label, samples in timings.items():
             samples.sort()
             print(f"{label:14} {statistics.median(samples):10.2f} {samples[int(0.95 * (len(samples) - 1))]:8.2f}")
-    finally:
-        engine.dispose()
-        with psycopg.connect(**admin_conn) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":
