@@ -102,10 +102,6 @@ def schedule_publication_recheck(session: Session, instance: ProcessInstance, ur
         title=url[:300], instance_id=instance.id, section_id=instance.section_id, due_at=due_at, created_at=now))
 
 
-def _responsible(session: Session, duty: RoutineDuty) -> list[int]:
-    return notifications.holders_of(session, DUTIES[duty.kind].role, duty.section_id)
-
-
 @enforces("PUB.7", what_zh="已发布信息到复查日期时提醒提供信息的科室负责人复查，逾期报保密办",
           what_en="When a published item's re-check falls due its section head is reminded; overdue, the security "
                   "office is told")
@@ -113,6 +109,7 @@ def remind_duties(session: Session, now: datetime) -> int:
     """Remind the holders of each open duty coming due, and the security office of each overdue one."""
     count = 0
     office = None
+    holders: dict[tuple[str, int | None], list[int]] = {}  # many duties share a role and section
     longest_lead = timedelta(days=max(d.remind_days for d in DUTIES.values()))
     open_duties = session.scalars(select(RoutineDuty).where(
         RoutineDuty.confirmed_at.is_(None), RoutineDuty.due_at <= now + longest_lead).order_by(RoutineDuty.due_at))
@@ -122,7 +119,10 @@ def remind_duties(session: Session, now: datetime) -> int:
             continue
         params = {"duty": spec.name_zh, "title": f"（{duty.title}）" if duty.title else "",
                   "due": duty.due_at.astimezone(OFFICE_TZ).strftime("%Y-%m-%d %H:%M"), "article": spec.article}
-        count += notifications.notify(session, _responsible(session, duty), "notify_duty_due", f"duty_due:{duty.id}",
+        key = (spec.role, duty.section_id)
+        if key not in holders:
+            holders[key] = notifications.holders_of(session, *key)
+        count += notifications.notify(session, holders[key], "notify_duty_due", f"duty_due:{duty.id}",
                                       instance_id=duty.instance_id, **params)
         if duty.due_at + ESCALATE_AFTER <= now:
             office = office if office is not None else notifications.holders_of(session, "security_office")
