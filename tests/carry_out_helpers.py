@@ -43,6 +43,19 @@ def open_task(api_client, bpmn_id: str) -> dict:
     raise AssertionError(f"no {bpmn_id} task in the inbox")
 
 
+def complete(client, bpmn_id: str, body: dict, status: int = 200, task: dict | None = None) -> dict:
+    """Complete the user's task with this BPMN id (or `task`), expecting `status`; the JSON answer."""
+    task = task or open_task(client, bpmn_id)
+    response = client.post(f"/api/v1/tasks/{task['id']}/complete", json=body)
+    assert response.status_code == status, response.get_json()
+    return response.get_json()
+
+
+def case(client, instance_id: int) -> dict:
+    """The case as the API shows it to this user."""
+    return client.get(f"/api/v1/instances/{instance_id}").get_json()
+
+
 APPROVE = {"decision": "approve", "comment": "同意"}
 
 

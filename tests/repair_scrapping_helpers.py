@@ -4,7 +4,7 @@ from datetime import date
 from sqlalchemy import select
 
 from models import Asset, ReferenceItem, User
-from tests.carry_out_helpers import open_task
+from tests.carry_out_helpers import case, complete, open_task
 
 APPLICANT = "zhangwei"  # 张伟, General Affairs
 SECTION_HEAD = "lihua"
@@ -32,13 +32,6 @@ def reference_id(db, code: str) -> int:
     return db.scalar(select(ReferenceItem.id).where(ReferenceItem.code == code))
 
 
-def complete(client, bpmn_id: str, body: dict, status: int = 200) -> dict:
-    task = open_task(client, bpmn_id)
-    response = client.post(f"/api/v1/tasks/{task['id']}/complete", json=body)
-    assert response.status_code == status, response.get_json()
-    return response.get_json()
-
-
 def refused(client, bpmn_id: str, body: dict, code: str, field: str, status: int = 422) -> dict:
     """The submission is refused with `code` naming `field`, and the task stays open."""
     found = complete(client, bpmn_id, body, status=status)
@@ -46,10 +39,6 @@ def refused(client, bpmn_id: str, body: dict, code: str, field: str, status: int
     assert field in found.get("fields", {}), found
     assert open_task(client, bpmn_id)["status"] == "open"
     return found
-
-
-def case(client, instance_id: int) -> dict:
-    return client.get(f"/api/v1/instances/{instance_id}").get_json()
 
 
 def open_bpmn_ids(client, instance_id: int) -> list[str]:

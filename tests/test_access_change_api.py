@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from models import Asset, AuditEvent, DestructionItem, HumanTask, ProcessInstance, ReferenceItem, User
+from tests.carry_out_helpers import case
 
 PERSON = "zhangwei"  # 张伟, General Affairs
 SECTION_HEAD = "lihua"
@@ -89,10 +90,6 @@ def close_every_system(api) -> None:
     for n, task in enumerate(open_tasks(admin, "confirm_system_access")):
         response = admin.post(f"/api/v1/tasks/{task['id']}/complete", json=system_body(f"acct{n}"))
         assert response.status_code == 200, response.get_json()
-
-
-def case(client, instance_id: int) -> dict:
-    return client.get(f"/api/v1/instances/{instance_id}").get_json()
 
 
 HANDOVER = {"handed_over_on": date.today().isoformat(), "materials": "2026年度工作台账", "archives": "科室人事档案目录",
@@ -371,7 +368,6 @@ def test_every_form_of_the_procedure_renders_as_a_page(api, as_user, db):
     page = as_user(SECTION_HEAD).get(f"/cases/{instance_id}")
     assert page.status_code == 200
     assert as_user(SECTION_HEAD).get(f"/cases/{instance_id}/diagram.bpmn").status_code == 200
-
 
 
 def test_the_person_concerned_cannot_close_their_own_accounts_CNET_5(api, db):

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from models import Asset, AuditEvent, DestructionItem, HumanTask, ProcessInstance, ReferenceItem, User
-from tests.carry_out_helpers import open_task
+from tests.carry_out_helpers import case, complete, open_task
 
 OFFICER = "fengxue"
 SECURITY_OFFICE = "chenjing"
@@ -59,13 +59,6 @@ def start(client, items, **overrides):
     return client.post(START, json=body)
 
 
-def complete(client, bpmn_id: str, body: dict, status: int = 200, task: dict | None = None) -> dict:
-    task = task or open_task(client, bpmn_id)
-    response = client.post(f"/api/v1/tasks/{task['id']}/complete", json=body)
-    assert response.status_code == status, response.get_json()
-    return response.get_json()
-
-
 def escort_body(db, *usernames: str, **overrides) -> dict:
     body = {"escorts": [user_id(db, u) for u in (usernames or (OFFICER, SECURITY_OFFICE))],
             "destination": site_id(db), "delivered_on": date.today().isoformat(), "counted_and_sealed": True}
@@ -82,10 +75,6 @@ def destroyed_body(db, receipt: str = "XH-2026-0001", **overrides) -> dict:
 
 def confirm_tasks(client) -> list[dict]:
     return [t for t in client.get("/api/v1/tasks?scope=mine").get_json()["tasks"] if t["bpmn_id"] == "confirm_item"]
-
-
-def case(client, instance_id: int) -> dict:
-    return client.get(f"/api/v1/instances/{instance_id}").get_json()
 
 
 def signed_and_escorted(api, db, items: list[int], committee: bool = False) -> int:

@@ -5,7 +5,6 @@ from sqlalchemy import func, select
 
 from models import AuditEvent, DestructionItem, HumanTask, MaintenanceLogEntry, ProcessInstance, ReferenceItem, \
     RoleAssignment
-from tests.carry_out_helpers import open_task
 from tests.repair_scrapping_helpers import (
     APPLICANT, APPROVE, COMMITTEE, LEADER, MAINTAINER, REJECT, SECTION_HEAD, SECURITY_OFFICE, approved_repair, asset,
     case, complete, dispatch_body, open_bpmn_ids, preparation_body, protection_body, reference_id, refused,

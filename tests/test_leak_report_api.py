@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from models import Asset, AuditEvent, Notification, ProcessInstance, User
-from tests.carry_out_helpers import open_task
+from tests.carry_out_helpers import case, complete, open_task
 
 REPORTER = "zhangwei"
 COMMITTEE = "zhoumin"
@@ -28,17 +28,6 @@ def report(db=None, **overrides) -> dict:
 
 def start(client, **overrides):
     return client.post("/api/v1/processes/leak_report/instances", json=report(**overrides))
-
-
-def complete(client, bpmn_id, body, status=200):
-    task = open_task(client, bpmn_id)
-    response = client.post(f"/api/v1/tasks/{task['id']}/complete", json=body)
-    assert response.status_code == status, response.get_json()
-    return response.get_json()
-
-
-def case(client, instance_id):
-    return client.get(f"/api/v1/instances/{instance_id}").get_json()
 
 
 TRIAGE = {"triage_result": "confirmed", "severity": "serious", "comment": "确认泄露工作秘密"}

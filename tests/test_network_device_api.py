@@ -5,7 +5,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from models import AuditEvent, ProcessInstance
-from tests.carry_out_helpers import open_task
+from tests.carry_out_helpers import case, complete, open_task
 
 APPLICANT = "zhangwei"
 SECTION_HEAD = "lihua"
@@ -30,17 +30,6 @@ def application(**overrides) -> dict:
 
 def start(client, **overrides):
     return client.post("/api/v1/processes/network_device/instances", json=application(**overrides))
-
-
-def complete(client, bpmn_id, body, status=200):
-    task = open_task(client, bpmn_id)
-    response = client.post(f"/api/v1/tasks/{task['id']}/complete", json=body)
-    assert response.status_code == status, response.get_json()
-    return response.get_json()
-
-
-def case(client, instance_id):
-    return client.get(f"/api/v1/instances/{instance_id}").get_json()
 
 
 def installation(**overrides) -> dict:

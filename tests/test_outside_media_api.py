@@ -5,7 +5,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from models import Asset, AuditEvent, ProcessInstance, User
-from tests.carry_out_helpers import open_task
+from tests.carry_out_helpers import case, complete, open_task
 
 APPLICANT = "zhangwei"
 MAINTAINER = "zhengqiang"
@@ -32,17 +32,6 @@ def request_body(db, *numbers: str, **overrides) -> dict:
 
 def start(client, db, *numbers, **overrides):
     return client.post("/api/v1/processes/outside_media/instances", json=request_body(db, *numbers, **overrides))
-
-
-def complete(client, bpmn_id, body, status=200):
-    task = open_task(client, bpmn_id)
-    response = client.post(f"/api/v1/tasks/{task['id']}/complete", json=body)
-    assert response.status_code == status, response.get_json()
-    return response.get_json()
-
-
-def case(client, instance_id):
-    return client.get(f"/api/v1/instances/{instance_id}").get_json()
 
 
 def scan(result="clean", **extra) -> dict:

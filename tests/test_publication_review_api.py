@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from models import AuditEvent, ProcessInstance
 from services.steps.publication_review import DEFAULT_RECHECK_DAYS, FORBIDDEN_CATEGORIES
-from tests.carry_out_helpers import open_task
+from tests.carry_out_helpers import case, complete, open_task
 
 APPLICANT = "zhangwei"
 SECTION_HEAD = "lihua"
@@ -32,17 +32,6 @@ def application(**overrides) -> dict:
 
 def start(client, **overrides):
     return client.post("/api/v1/processes/publication_review/instances", json=application(**overrides))
-
-
-def complete(client, bpmn_id, body, status=200):
-    task = open_task(client, bpmn_id)
-    response = client.post(f"/api/v1/tasks/{task['id']}/complete", json=body)
-    assert response.status_code == status, response.get_json()
-    return response.get_json()
-
-
-def case(client, instance_id):
-    return client.get(f"/api/v1/instances/{instance_id}").get_json()
 
 
 def through_approval(api) -> int:
