@@ -5,7 +5,7 @@ from flask import Flask
 
 import config
 from services import steps
-from web import cli, errors, extensions, security_headers, session, template_helpers
+from web import access_policy, cli, errors, extensions, security_headers, session, template_helpers
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -14,6 +14,7 @@ def create_app(overrides: dict | None = None) -> Flask:
                 instance_path=str(config.INSTANCE))
     app.config.from_mapping(config.load(overrides))
     session.init_app(app)
+    access_policy.init_app(app)  # before CSRF and every view: the one declared policy
     extensions.init_app(app)
     errors.init_app(app)
     security_headers.init_app(app)

@@ -4,6 +4,7 @@ from models.org import Section, User, RoleAssignment
 from models.workflow import ProcessDefinition, ProcessInstance, HumanTask, SchedulerLease
 from models.audit import AuditEvent
 from models.security import CompletionRequest, SignInThrottle
+from models.security_settings import SecuritySetting, SignInAddressThrottle
 from models.asset import Asset, CaseAsset
 from models.notification import GeneratedReport, Notification
 from models.reference import ReferenceItem

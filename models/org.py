@@ -47,6 +47,8 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Set by an administrator's password reset: the next sign-in must choose a new password.
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # When the password was last set: it expires after the security setting's days (services.security_settings).
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Marked absent (leave, travel): a section head's deputy acts for them, until `absent_until` if given.
     absent: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     absent_until: Mapped[date | None] = mapped_column(Date)
@@ -77,6 +79,7 @@ def _chosen_password_ends_forced_change(target, value, oldvalue, initiator):
     """A new password, whoever sets it (the person's own change in services.auth), ends a forced change;
     an administrator's reset raises the flag again right after it sets the one-time password."""
     target.must_change_password = False
+    target.password_changed_at = utcnow()
 
 
 class RoleAssignment(Base):

@@ -32,6 +32,8 @@ USERS = [
     ("fengxue", "冯雪", "general", [("employee", "section"), ("destruction_officer", None)]),
     ("hanmei", "韩梅", "information", [("employee", "section"), ("designer", None)]),
     ("admin", "系统管理员", None, [("admin", None)]),
+    ("secadmin", "安全保密管理员", None, [("security_admin", None)]),
+    ("auditor", "安全审计员", None, [("security_auditor", None)]),
 ]
 
 # register number, kind, classification, make/model, section, holder

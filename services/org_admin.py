@@ -13,7 +13,8 @@ from models import (Asset, AuditEvent, HumanTask, Notification, ProcessInstance,
 from models.org import ALL_TERMS
 from services import assignment, org_handover, org_roles
 from services.auth import hash_password
-from services.errors import DomainError
+from services.errors import DomainError, Forbidden
+from services.roles import ROLES
 from services.messages import register
 
 register({
@@ -36,11 +37,39 @@ register({
 })
 
 SPECIALS = "!@#$%^&*-_=+?"
+register({"org_system_admin_only": ("只有系统管理员可以管理用户和科室（三员分立）。",
+                                    "Only the system administrator manages users and sections (separation of the "
+                                    "three administrators).")})
+
+
+def check_system_admin(session: Session, actor: User | None) -> None:
+    """Users and sections are the system administrator's work (三员分立); None is the system itself."""
+    if actor is not None and not assignment.holds_role(session, actor.id, "admin", None):
+        raise Forbidden("org_system_admin_only")
+
+
+register({"org_guarded_administrator": (
+    "{name}是{role}：系统管理员不能重置其密码、停用或删除该账户；须先由安全保密管理员撤销其角色（三员分立）。",
+    "{name} is the {role_en}: the system administrator cannot reset their password, deactivate or delete them; "
+    "the security administrator must first remove that role (separation of the three administrators).")})
+
+
+def check_account_keeper(session: Session, actor: User | None, user: User) -> None:
+    """The system administrator keeps accounts, but not those of the other two administrators: resetting
+    the auditor's password would let one person read the audit of their own actions as the auditor."""
+    check_system_admin(session, actor)
+    if actor is None:
+        return
+    for role in ("security_admin", "security_auditor"):
+        if assignment.holds_role(session, user.id, role, None):
+            raise Forbidden("org_guarded_administrator", name=user.display_name, role=ROLES[role].name_zh,
+                            role_en=ROLES[role].name_en)
 
 
 # Sections -------------------------------------------------------------------------------------------
 
 def create_section(session: Session, actor: User | None, code: str, name_zh: str, name_en: str) -> Section:
+    check_system_admin(session, actor)
     code = code.strip()
     if session.scalar(select(Section.id).where(Section.code == code)):
         raise DomainError("org_section_code_taken", field="code", section_code=code)
@@ -53,6 +82,7 @@ def create_section(session: Session, actor: User | None, code: str, name_zh: str
 
 def update_section(session: Session, actor: User | None, section_id: int, **changes) -> Section:
     """Rename a section, or name its head and deputy (None clears). The head holds section_head for it."""
+    check_system_admin(session, actor)
     target = org_roles.get_section(session, section_id)
     before = {"name_zh": target.name_zh, "name_en": target.name_en, "head_id": target.head_id,
               "deputy_id": target.deputy_id}
@@ -63,6 +93,9 @@ def update_section(session: Session, actor: User | None, section_id: int, **chan
     deputy_id = changes.get("deputy_id", target.deputy_id)
     if head_id is not None and head_id == deputy_id:
         raise DomainError("org_deputy_is_head", field="deputy_id")
+    if actor is not None and deputy_id == actor.id != target.deputy_id:
+        # A deputy acts as section head: naming oneself would be a role given to oneself (三员分立).
+        raise DomainError("org_no_self_grant", field="deputy_id")
     for key, value in (("head_id", head_id), ("deputy_id", deputy_id)):
         if value is not None and not org_roles.get_user(session, value).active:
             raise DomainError("org_user_inactive", field=key, name=org_roles.get_user(session, value).display_name)
@@ -88,7 +121,7 @@ def _drop_head_role(session, actor, user_id: int, target: Section) -> None:
         RoleAssignment.user_id == user_id, RoleAssignment.role == "section_head",
         RoleAssignment.section_id == target.id, RoleAssignment.acting_for_id.is_(None)).execution_options(**{ALL_TERMS: True}))
     if row is not None:
-        org_roles.remove_role(session, actor, row.id)
+        org_roles.drop(session, actor, row)
 
 
 # Users ----------------------------------------------------------------------------------------------
@@ -104,6 +137,7 @@ def create_user(session: Session, actor: User | None, username: str, display_nam
                 section_id: int | None = None, email: str | None = None, locale: str = "zh_CN") -> tuple[User, str]:
     """A new active user with the employee role of their section and a one-time password (returned once)
     that must be changed at the first sign-in."""
+    check_system_admin(session, actor)
     username = username.strip()
     if session.scalar(select(User.id).where(User.username == username)):
         raise DomainError("org_username_taken", field="username", username=username)
@@ -123,6 +157,7 @@ def create_user(session: Session, actor: User | None, username: str, display_nam
 
 def update_user(session: Session, actor: User | None, user_id: int, **changes) -> User:
     """Change name, e-mail, language or section; a new section moves the employee role with the person."""
+    check_system_admin(session, actor)
     user = org_roles.get_user(session, user_id)
     before = {k: getattr(user, k) for k in ("display_name", "email", "locale", "section_id")}
     for key in ("display_name", "email", "locale"):
@@ -178,6 +213,7 @@ def deactivate_user(session: Session, actor: User | None, user_id: int, successo
     """Deactivate (never delete) a person: they cannot sign in, their claimed group tasks return to the
     group, and a named successor takes over their open tasks and custodianships."""
     user = org_roles.get_user(session, user_id)
+    check_account_keeper(session, actor, user)
     if actor is not None and actor.id == user.id:
         raise DomainError("org_not_yourself")  # the office would be left without the one who can undo it
     successor = None
@@ -200,6 +236,7 @@ def deactivate_user(session: Session, actor: User | None, user_id: int, successo
 
 
 def reactivate_user(session: Session, actor: User | None, user_id: int) -> User:
+    check_system_admin(session, actor)
     user = org_roles.get_user(session, user_id)
     if not user.active:
         user.active = True
@@ -222,6 +259,7 @@ def appears_in_cases(session: Session, user_id: int) -> bool:
 def delete_user(session: Session, actor: User | None, user_id: int) -> None:
     """Delete a user created by mistake; anyone who appears in a case is refused (deactivate them)."""
     user = org_roles.get_user(session, user_id)
+    check_account_keeper(session, actor, user)
     if appears_in_cases(session, user.id):
         raise DomainError("org_user_in_case", name=user.display_name)
     vacate_posts(session, actor, user)
@@ -236,6 +274,7 @@ def delete_user(session: Session, actor: User | None, user_id: int) -> None:
 def reset_password(session: Session, actor: User | None, user_id: int) -> str:
     """A new one-time password (shown to the administrator once); the next sign-in must change it."""
     user = org_roles.get_user(session, user_id)
+    check_account_keeper(session, actor, user)
     password = temporary_password()
     user.password_hash = hash_password(password)
     user.must_change_password = True  # after the hash: setting a password clears the flag (models.org)

@@ -11,8 +11,21 @@ from sqlalchemy.orm import Session
 from models import HumanTask, ProcessInstance, RoleAssignment, Section, User
 from models.org import ALL_TERMS, office_today
 from services import assignment, audit, org_handover
-from services.errors import DomainError, NotFound
-from services.roles import APPLICANT_LANE, ROLES
+from services.errors import DomainError, Forbidden, NotFound
+from services.messages import register
+from services.roles import APPLICANT_LANE, ROLES, THREE_ADMINISTRATORS
+
+register({
+    "org_roles_security_admin_only": (
+        "只有安全保密管理员可以分配、调整或收回角色（三员分立）。",
+        "Only the security administrator assigns, changes or removes roles (separation of the three administrators)."),
+    "org_no_self_grant": ("任何人都不能给自己分配角色（三员分立）。",
+                          "Nobody can give a role to themselves (separation of the three administrators)."),
+    "org_three_administrators": (
+        "{name}已担任“{held}”，不能再担任“{role}”：系统管理员、安全保密管理员和安全审计员须由三个不同的人担任（三员分立）。",
+        "{name} is already {held} and cannot also be {role}: the system administrator, the security administrator "
+        "and the security auditor are three different people (separation of the three administrators)."),
+})
 
 
 def audit_change(session, actor: User | None, action: str, **details) -> None:
@@ -45,7 +58,8 @@ def roles_in_force(session: Session, user_id: int) -> list[RoleAssignment]:
 def assign_role(session: Session, actor: User | None, user_id: int, role: str, section_id: int | None,
                 start_date: date | None = None, end_date: date | None = None) -> RoleAssignment:
     """Give a role for a section or office-wide, from and until the given days; the same role and scope
-    given again changes its dates."""
+    given again changes its dates. Only the security administrator (or the system itself: actor None)."""
+    check_security_admin(session, actor)
     user = get_user(session, user_id)
     if not user.active:
         raise DomainError("org_user_inactive", field="user_id", name=user.display_name)
@@ -60,7 +74,30 @@ def assign_role(session: Session, actor: User | None, user_id: int, role: str, s
     return grant(session, actor, user, role, section_id, start_date, end_date)
 
 
+def check_security_admin(session: Session, actor: User | None) -> None:
+    """Role assignments are the security administrator's work (三员分立); None is the system (CLI, import
+    of the demo office)."""
+    if actor is not None and not assignment.holds_role(session, actor.id, "security_admin", None):
+        raise Forbidden("org_roles_security_admin_only")
+
+
+def check_separation(session: Session, actor: User | None, user: User, role: str) -> None:
+    """Nobody gives a role to themselves; nobody holds two of the three administrators' roles."""
+    if actor is not None and actor.id == user.id:
+        raise Forbidden("org_no_self_grant", field="user_id")
+    if role not in THREE_ADMINISTRATORS:
+        return
+    held = session.scalar(select(RoleAssignment.role).where(
+        RoleAssignment.user_id == user.id, RoleAssignment.role.in_(THREE_ADMINISTRATORS), RoleAssignment.role != role)
+        .execution_options(**{ALL_TERMS: True}).limit(1))
+    if held is not None:
+        raise DomainError("org_three_administrators", field="role", name=user.display_name,
+                          held=ROLES[held].name_zh, role=ROLES[role].name_zh)
+
+
 def grant(session, actor, user: User, role: str, section_id, start_date, end_date) -> RoleAssignment:
+    """Give or re-date a role; every path that gives a role comes here, so the separation holds for all."""
+    check_separation(session, actor, user, role)
     row = session.scalar(select(RoleAssignment).where(
         RoleAssignment.user_id == user.id, RoleAssignment.role == role,
         RoleAssignment.section_id.is_(None) if section_id is None else RoleAssignment.section_id == section_id)
@@ -86,6 +123,7 @@ def grant(session, actor, user: User, role: str, section_id, start_date, end_dat
 
 def update_role(session: Session, actor: User | None, assignment_id: int, start_date: date | None,
                 end_date: date | None) -> RoleAssignment:
+    check_security_admin(session, actor)
     row = _assignment(session, assignment_id)
     if start_date and end_date and end_date < start_date:
         raise DomainError("org_dates_reversed", field="end_date")
@@ -94,7 +132,12 @@ def update_role(session: Session, actor: User | None, assignment_id: int, start_
 
 def remove_role(session: Session, actor: User | None, assignment_id: int) -> None:
     """Take a role away; refused while it is the last holder's and open tasks wait on it."""
-    row = _assignment(session, assignment_id)
+    check_security_admin(session, actor)
+    drop(session, actor, _assignment(session, assignment_id))
+
+
+def drop(session: Session, actor: User | None, row: RoleAssignment, reason: str = "role_removed") -> None:
+    """Take a role away as part of an organisation change (a new section head): the caller is entitled."""
     user = row.user
     if row.in_force_on(office_today()):
         refuse_last_holder(session, user, row.role, row.section_id)
@@ -102,7 +145,7 @@ def remove_role(session: Session, actor: User | None, assignment_id: int) -> Non
     session.flush()
     assignment.forget_roles(session, user.id)
     audit_change(session, actor, "role_removed", user=user.username, role=row.role, section_id=row.section_id)
-    org_handover.release_lapsed_claims(session, actor.id if actor else None, [user.id], "role_removed")
+    org_handover.release_lapsed_claims(session, actor.id if actor else None, [user.id], reason)
 
 
 def _assignment(session: Session, assignment_id: int) -> RoleAssignment:

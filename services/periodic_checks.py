@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import Asset, DestructionItem, GeneratedReport, ProcessInstance, User
-from services import audit, notifications
+from services import asset_register, audit, notifications
 from services.enforcement import enforces
-from services.errors import DomainError, Forbidden, NotFound
+from services.errors import DomainError, Forbidden
 from services.messages import register
 from services.procedures import PROCEDURES
 
@@ -63,9 +63,8 @@ def check_password_rotation(session: Session, now: datetime) -> int:
 
 def confirm_password_rotation(session: Session, asset_id: int, user: User, now: datetime) -> Asset:
     """The holder confirms having changed the computer's password today."""
-    asset = session.get(Asset, asset_id)
-    if asset is None:
-        raise NotFound("not_found")
+    # Outside the user's reach it does not exist for them (404, no hint), as on the asset pages.
+    asset = asset_register.visible_asset(session, asset_id, user)
     if asset.holder_id != user.id:
         raise Forbidden("password_not_holder")
     if password_due_at(asset) is None:

@@ -28,8 +28,14 @@ ROLES = {
         Role("destruction_officer", "销毁工作专人", "Destruction officer"),
         Role("designer", "流程设计人员", "Process designer"),
         Role("admin", "系统管理员", "System administrator"),
+        Role("security_admin", "安全保密管理员", "Security administrator"),
+        Role("security_auditor", "安全审计员", "Security auditor"),
     ]
 }
+
+# The three administrators of a classified system (三员分立): users and configuration; roles and security
+# settings; the audit log. Nobody holds two of them, so none can do another's work or cover it up.
+THREE_ADMINISTRATORS = ("admin", "security_admin", "security_auditor")
 
 # Tasks in this lane belong to the case's applicant, not to a group.
 APPLICANT_LANE = "employee"

@@ -20,8 +20,10 @@ def test_only_the_admin_uses_the_console(api, as_user):
         assert api(username).get("/api/v1/admin/cases").status_code == 403
         assert as_user(username).get("/admin").status_code == 403
     assert api("admin").get("/api/v1/admin/cases").status_code == 200
-    for path in ("/admin", "/admin/audit", "/admin/statistics", "/admin/reports"):
+    for path in ("/admin", "/admin/statistics", "/admin/reports"):
         assert as_user("admin").get(path).status_code == 200, path
+    # The audit log is the security auditor's (三员分立: tests/test_three_administrators.py).
+    assert as_user("auditor").get("/admin/audit").status_code == 200
 
 
 def test_stuck_overdue_and_filters(api, db):
@@ -111,7 +113,7 @@ def test_a_failing_timer_puts_the_case_in_error_and_retry_runs_it_again(api, db,
 def test_audit_log_filters_and_csv_export(api, as_user, db):
     instance_id = _case(api, db)
     key = db.get(ProcessInstance, instance_id).business_key
-    client = as_user("admin")
+    client = as_user("auditor")  # the security auditor reads the audit log (三员分立)
     page = client.get(f"/admin/audit?case={key}&action=case_started").get_data(as_text=True)
     assert "case_started" in page and "task_created" not in page
     response = client.get(f"/admin/audit.csv?case={key}")

@@ -13,6 +13,7 @@ from models.org import office_today
 from tests.carry_out_helpers import start as start_carry_out
 
 ADMIN = "admin"
+SECURITY_ADMIN = "secadmin"
 
 
 def uid(db, username: str) -> int:
@@ -107,23 +108,24 @@ def test_an_assignment_counts_only_between_its_start_and_end_dates(api, db):
     """A future start or a past end: the person does not get the role's group tasks, nor may claim them."""
     start_carry_out(api("zhangwei"), db)
     admin, today = api(ADMIN), office_today()
+    secadmin = api(SECURITY_ADMIN)  # roles are the security administrator's (三员分立)
     head_task = group_task_ids(api("lihua"), "section_head_review")
     assert head_task
     body = {"role": "section_head", "section_id": sid(db, "general"),
             "start_date": (today + timedelta(days=2)).isoformat()}
-    assert admin.post(f"/api/v1/org/users/{uid(db, 'qianyu')}/roles", json=body).status_code == 201
+    assert secadmin.post(f"/api/v1/org/users/{uid(db, 'qianyu')}/roles", json=body).status_code == 201
     qianyu = api("qianyu")
     assert group_task_ids(qianyu, "section_head_review") == []
     assert qianyu.post(f"/api/v1/tasks/{head_task[0]}/claim").status_code == 404  # not even the case is visible
 
     # From today on the same assignment is in force: the task reaches the new holder.
     dates = {"start_date": today.isoformat(), "end_date": None}
-    assert admin.post(f"/api/v1/org/roles/{role_id(db, 'qianyu', 'section_head')}", json=dates).status_code == 200
+    assert secadmin.post(f"/api/v1/org/roles/{role_id(db, 'qianyu', 'section_head')}", json=dates).status_code == 200
     assert group_task_ids(api("qianyu"), "section_head_review") == head_task
 
     # Ended yesterday: gone again, and the page shows it as ended.
     dates = {"start_date": None, "end_date": (today - timedelta(days=1)).isoformat()}
-    assert admin.post(f"/api/v1/org/roles/{role_id(db, 'qianyu', 'section_head')}", json=dates).status_code == 200
+    assert secadmin.post(f"/api/v1/org/roles/{role_id(db, 'qianyu', 'section_head')}", json=dates).status_code == 200
     assert group_task_ids(api("qianyu"), "section_head_review") == []
     roles = admin.get(f"/api/v1/org/users/{uid(db, 'qianyu')}").get_json()["roles"]
     assert {r["role"]: r["state"] for r in roles}["section_head"] == "ended"
@@ -134,11 +136,11 @@ def test_group_tasks_follow_a_role_change_and_a_claimed_task_returns_to_the_grou
     lihua = api("lihua")
     task_id = group_task_ids(lihua, "section_head_review")[0]
     assert lihua.post(f"/api/v1/tasks/{task_id}/claim").status_code == 200
-    admin = api(ADMIN)
+    secadmin = api(SECURITY_ADMIN)  # roles are the security administrator's (三员分立)
     # The new holder first, so that the task never waits on nobody.
     body = {"role": "section_head", "section_id": sid(db, "general")}
-    assert admin.post(f"/api/v1/org/users/{uid(db, 'qianyu')}/roles", json=body).status_code == 201
-    assert admin.delete(f"/api/v1/org/roles/{role_id(db, 'lihua', 'section_head')}").status_code == 204
+    assert secadmin.post(f"/api/v1/org/users/{uid(db, 'qianyu')}/roles", json=body).status_code == 201
+    assert secadmin.delete(f"/api/v1/org/roles/{role_id(db, 'lihua', 'section_head')}").status_code == 204
 
     db.expire_all()
     assert db.get(HumanTask, task_id).assignee_id is None
@@ -154,23 +156,24 @@ def test_removing_the_last_holder_of_an_office_wide_role_that_tasks_wait_on_is_r
     task_id = group_task_ids(lihua, "section_head_review")[0]
     assert lihua.post(f"/api/v1/tasks/{task_id}/complete", json={"decision": "approve", "comment": "同意"}
                       ).status_code == 200
-    refused = api(ADMIN).delete(f"/api/v1/org/roles/{role_id(db, 'liuyang', 'leader')}")
+    refused = api(SECURITY_ADMIN).delete(f"/api/v1/org/roles/{role_id(db, 'liuyang', 'leader')}")
     assert refused.status_code == 422
     body = refused.get_json()
     assert body["code"] == "org_last_role_holder"
     assert started["instance"]["business_key"] in body["error"]  # the waiting task is named
     assert role_id(db, "liuyang", "leader") is not None
     # With a second leader the first may go.
-    admin = api(ADMIN)
-    assert admin.post(f"/api/v1/org/users/{uid(db, 'zhoumin')}/roles", json={"role": "leader"}).status_code == 201
-    assert admin.delete(f"/api/v1/org/roles/{role_id(db, 'liuyang', 'leader')}").status_code == 204
+    secadmin = api(SECURITY_ADMIN)  # roles are the security administrator's (三员分立)
+    assert secadmin.post(f"/api/v1/org/users/{uid(db, 'zhoumin')}/roles", json={"role": "leader"}).status_code == 201
+    assert secadmin.delete(f"/api/v1/org/roles/{role_id(db, 'liuyang', 'leader')}").status_code == 204
 
 
 def test_deactivated_user_cannot_sign_in_and_their_claimed_task_returns_to_the_group(api, app, db):
     start_carry_out(api("zhangwei"), db)
     admin = api(ADMIN)
-    assert admin.post(f"/api/v1/org/users/{uid(db, 'qianyu')}/roles",
-                      json={"role": "section_head", "section_id": sid(db, "general")}).status_code == 201
+    secadmin = api(SECURITY_ADMIN)  # roles are the security administrator's (三员分立)
+    assert secadmin.post(f"/api/v1/org/users/{uid(db, 'qianyu')}/roles",
+                         json={"role": "section_head", "section_id": sid(db, "general")}).status_code == 201
     lihua = api("lihua")
     task_id = group_task_ids(lihua, "section_head_review")[0]
     lihua.post(f"/api/v1/tasks/{task_id}/claim")
@@ -247,19 +250,22 @@ def test_a_users_page_shows_roles_open_tasks_and_cases(api, db):
     ({"role": "leader", "start_date": "2026-05-02", "end_date": "2026-05-01"}, "org_dates_reversed"),
 ])
 def test_role_assignment_refusals(api, db, body, code):
-    response = api(ADMIN).post(f"/api/v1/org/users/{uid(db, 'zhangwei')}/roles", json=body)
+    response = api(SECURITY_ADMIN).post(f"/api/v1/org/users/{uid(db, 'zhangwei')}/roles", json=body)
     assert response.status_code == 422 and response.get_json()["code"] == code
 
 
 def test_every_change_is_in_the_audit_log(api, db):
     admin = api(ADMIN)
+    secadmin = api(SECURITY_ADMIN)  # roles are the security administrator's (三员分立)
     user = admin.post("/api/v1/org/users", json={"username": "audited", "display_name": "审计"}).get_json()["user"]
     admin.post(f"/api/v1/org/users/{user['id']}", json={"display_name": "审计员"})
-    admin.post(f"/api/v1/org/users/{user['id']}/roles", json={"role": "maintainer"})
+    secadmin.post(f"/api/v1/org/users/{user['id']}/roles", json={"role": "maintainer"})
     admin.post(f"/api/v1/org/users/{user['id']}/deactivate", json={})
-    actions = [e.action for e in db.scalars(select(AuditEvent).where(AuditEvent.actor_id == uid(db, ADMIN))
-                                            .order_by(AuditEvent.id))]
-    assert actions == ["user_created", "user_updated", "role_assigned", "user_deactivated"]
+    def actions(username):
+        return [e.action for e in db.scalars(select(AuditEvent).where(AuditEvent.actor_id == uid(db, username))
+                                             .order_by(AuditEvent.id))]
+    assert actions(ADMIN) == ["user_created", "user_updated", "user_deactivated"]
+    assert actions(SECURITY_ADMIN) == ["role_assigned"]
 
 
 def test_dates_are_honoured_by_reminders_candidates_and_form_choices(api, db):
@@ -270,12 +276,12 @@ def test_dates_are_honoured_by_reminders_candidates_and_form_choices(api, db):
     from services import form_checks, notifications
 
     today = office_today()
-    admin = api(ADMIN)
-    admin.post(f"/api/v1/org/users/{uid(db, 'zhangwei')}/roles",
-               json={"role": "leader", "start_date": (today + timedelta(days=1)).isoformat()})
-    admin.post(f"/api/v1/org/users/{uid(db, 'zhoumin')}/roles",
-               json={"role": "leader", "end_date": (today - timedelta(days=1)).isoformat()})
-    admin.post(f"/api/v1/org/users/{uid(db, 'sunli')}/roles", json={"role": "leader", "end_date": today.isoformat()})
+    secadmin = api(SECURITY_ADMIN)  # roles are the security administrator's (三员分立)
+    secadmin.post(f"/api/v1/org/users/{uid(db, 'zhangwei')}/roles",
+                  json={"role": "leader", "start_date": (today + timedelta(days=1)).isoformat()})
+    secadmin.post(f"/api/v1/org/users/{uid(db, 'zhoumin')}/roles",
+                  json={"role": "leader", "end_date": (today - timedelta(days=1)).isoformat()})
+    secadmin.post(f"/api/v1/org/users/{uid(db, 'sunli')}/roles", json={"role": "leader", "end_date": today.isoformat()})
     db.expire_all()
     expected = {uid(db, "liuyang"), uid(db, "sunli")}  # the demo leader, and one whose last day is today
     assert set(notifications.holders_of(db, "leader")) == expected
@@ -301,13 +307,14 @@ def test_create_a_user_on_the_page_then_give_a_dated_role(as_user, db):
     assert created.status_code == 200 and "页面用户" in html and 'id="user-roles"' in html
     user_id = uid(db, "pageuser")
     end = (office_today() + timedelta(days=30)).isoformat()
-    added = admin.post(f"/org/users/{user_id}/roles", data={"csrf_token": admin.csrf, "role": "maintainer",
-                                                             "section_id": "", "end_date": end},
-                       follow_redirects=True)
+    secadmin = as_user(SECURITY_ADMIN)  # roles are the security administrator's (三员分立)
+    added = secadmin.post(f"/org/users/{user_id}/roles", data={"csrf_token": secadmin.csrf, "role": "maintainer",
+                                                                "section_id": "", "end_date": end},
+                          follow_redirects=True)
     html = added.get_data(as_text=True)
     assert 'data-role="maintainer" data-state="in_force"' in html and end in html
-    refused = admin.post(f"/org/users/{user_id}/roles", data={"csrf_token": admin.csrf, "role": "custodian",
-                                                               "section_id": ""}, follow_redirects=True)
+    refused = secadmin.post(f"/org/users/{user_id}/roles", data={"csrf_token": secadmin.csrf, "role": "custodian",
+                                                                  "section_id": ""}, follow_redirects=True)
     assert "科室角色" in refused.get_data(as_text=True)  # the refusal is shown, in Chinese
 
 
@@ -352,8 +359,8 @@ def test_a_claim_whose_role_lapsed_by_date_returns_to_the_group(api, db):
     from services import org_handover
 
     start_carry_out(api("zhangwei"), db)
-    api(ADMIN).post(f"/api/v1/org/users/{uid(db, 'qianyu')}/roles",
-                    json={"role": "section_head", "section_id": sid(db, "general")})
+    api(SECURITY_ADMIN).post(f"/api/v1/org/users/{uid(db, 'qianyu')}/roles",
+                             json={"role": "section_head", "section_id": sid(db, "general")})
     qianyu = api("qianyu")
     task_id = group_task_ids(qianyu, "section_head_review")[0]
     assert qianyu.post(f"/api/v1/tasks/{task_id}/claim").status_code == 200

@@ -17,6 +17,9 @@ SUCCESSOR = "fengxue"  # 冯雪, General Affairs
 SECTION_HEAD = "lihua"
 
 
+SECURITY_ADMIN = "secadmin"
+
+
 def uid(db, username: str) -> int:
     return db.scalar(select(User.id).where(User.username == username))
 
@@ -64,11 +67,11 @@ def claimed_section_head_task(api, db, claimer: str) -> int:
 
 
 def test_stop_ends_the_classified_roles_and_the_successor_takes_over_UNET_7(api, db):
-    admin = api("admin")
+    secadmin = api(SECURITY_ADMIN)  # roles are the security administrator's (三员分立)
     general = sid(db, "general")
     for who in (PERSON, SUCCESSOR):
-        assert admin.post(f"/api/v1/org/users/{uid(db, who)}/roles",
-                          json={"role": "section_head", "section_id": general}).status_code == 201
+        assert secadmin.post(f"/api/v1/org/users/{uid(db, who)}/roles",
+                             json={"role": "section_head", "section_id": general}).status_code == 201
     task_id = claimed_section_head_task(api, db, PERSON)
     kept_before = set(db.scalars(select(Asset.register_number).where(Asset.custodian_id == uid(db, PERSON))))
     assert kept_before
@@ -98,9 +101,9 @@ def test_stop_ends_the_classified_roles_and_the_successor_takes_over_UNET_7(api,
 
 
 def test_a_claimed_task_the_successor_cannot_do_returns_to_the_group(api, db):
-    admin = api("admin")
-    admin.post(f"/api/v1/org/users/{uid(db, PERSON)}/roles",
-               json={"role": "section_head", "section_id": sid(db, "general")})
+    secadmin = api(SECURITY_ADMIN)  # roles are the security administrator's (三员分立)
+    secadmin.post(f"/api/v1/org/users/{uid(db, PERSON)}/roles",
+                  json={"role": "section_head", "section_id": sid(db, "general")})
     task_id = claimed_section_head_task(api, db, PERSON)
     run_access_change(api, db, "stop")
     db.expire_all()

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app import create_app
 from models import Asset, AuditEvent, User, utcnow
 from models.security import SignInThrottle
-from services import auth
+from services import auth, security_settings
 from services.errors import DomainError, ValidationFailed
 from tests.conftest import PASSWORD, csrf_from
 
@@ -115,7 +115,8 @@ def test_the_count_is_shared_by_every_worker(app, database_url, db):
 
 def test_the_login_page_says_the_account_is_locked(app, db, monkeypatch):
     # No waits before the lockout, so that five failures in a row reach it at once.
-    monkeypatch.setattr(auth, "_policy", auth.SignInPolicy(throttle_after=5, lockout_after=5))
+    monkeypatch.setattr(security_settings, "_defaults",
+                        dict(security_settings._defaults, sign_in_throttle_after=5, sign_in_lockout_after=5))
     client = app.test_client()
     for _ in range(5):
         token = csrf_from(client.get("/login").get_data(as_text=True))

@@ -1,6 +1,7 @@
 """Refusals become a page with a message, or JSON ({"error", "code", "fields"}) under /api."""
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 from services.errors import DomainError, ValidationFailed
@@ -34,6 +35,17 @@ def init_app(app: Flask) -> None:
         if is_api():
             return jsonify(body), err.status
         return render_template("error.html", message=body["error"], status=err.status), err.status
+
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(DataError)
+    def _out_of_range(_err):
+        # A number past the database's integer range in a path or body (an id nobody has): a bad request.
+        from web.session import db
+        db().rollback()
+        text = message("bad_request", select_locale())
+        if is_api():
+            return jsonify({"error": text, "code": "bad_request"}), 400
+        return render_template("error.html", message=text, status=400), 400
 
     @app.errorhandler(CSRFError)
     def _csrf_error(err):

@@ -1,5 +1,6 @@
-"""Organisation management in Chromium: the administrator creates a person, gives a dated role, marks a
-section head absent so the deputy acts, and imports a file after looking at its dry run."""
+"""Organisation management in Chromium: the system administrator creates a person and the security
+administrator gives them a dated role (三员分立), a section head is marked absent so the deputy acts, and a
+file is imported after looking at its dry run."""
 from datetime import timedelta
 
 from playwright.sync_api import Page, expect
@@ -23,7 +24,12 @@ def test_admin_creates_a_person_and_gives_a_dated_role(page: Page, db, screensho
     page.click("#create-user")
     expect(page.locator(".alert-success")).to_be_visible()
     expect(page.locator("#user-roles tr[data-role=employee]")).to_be_visible()
+    expect(page.locator("#assign-role")).to_have_count(0)  # roles are the security administrator's work
+    person = page.url
 
+    page.click("#logout")
+    sign_in(page, "secadmin")
+    page.goto(person)
     page.select_option("#role", value="maintainer")
     page.fill("#end_date", (office_today() + timedelta(days=90)).isoformat())
     page.click("#assign-role")
@@ -61,7 +67,8 @@ def test_import_dry_run_then_apply(page: Page, tmp_path, db, screenshot):
     page.goto("/org/import")
     page.set_input_files("#file", str(upload))
     page.click("#dry-run")
-    expect(page.locator("#import-refused tbody tr")).to_have_count(4)
+    # Four bad rows, and the two role rows: roles are the security administrator's to import.
+    expect(page.locator("#import-refused tbody tr")).to_have_count(6)
     expect(page.locator("#import-changes")).to_contain_text("fin.clerk")
     screenshot("63-org-import-dry-run")
     assert db.scalar(select(Section).where(Section.code == "finance")) is None

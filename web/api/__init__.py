@@ -33,7 +33,7 @@ def sign_in():
     """Sign in; the answer carries the CSRF token that every later write must send as X-CSRFToken."""
     creds = _load(SignInSchema(), _json_body())
     try:
-        user = auth.authenticate(db(), creds["username"], creds["password"])
+        user = auth.authenticate(db(), creds["username"], creds["password"], address=request.remote_addr)
     except DomainError as err:
         err.status = 401
         raise
@@ -145,3 +145,6 @@ def eligible_assets(process_id: str):
 def _tasks_out(instance_id: int, open_only: bool = False) -> list[dict]:
     tasks = cases.tasks_of_case(db(), instance_id)
     return TaskOut(many=True).dump([t for t in tasks if t.status == "open" or not open_only])
+
+
+from web.api import openapi  # noqa: E402,F401  (GET /api/v1/openapi.json)

@@ -3,7 +3,7 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user, user_logged_in
 
-from services import auth
+from services import auth, security_settings
 from services.errors import DomainError, ValidationFailed
 from services.messages import message
 from web.errors import is_api
@@ -34,10 +34,11 @@ def login():
     error, status = None, 200
     if request.method == "POST":
         try:
-            user = auth.authenticate(db(), request.form.get("username", ""), request.form.get("password", ""))
+            user = auth.authenticate(db(), request.form.get("username", ""), request.form.get("password", ""),
+                                     address=request.remote_addr)
         except DomainError as err:
             error = message(err.code, select_locale(), **err.params)
-            status = 429 if err.code in ("sign_in_throttled", "sign_in_locked") else 401
+            status = 429 if err.code in auth.WAIT_CODES else 401
         else:
             login_user(user)
             target = request.args.get("next", "")
@@ -65,8 +66,21 @@ def change_password():
             db().commit()
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("portal.home"))
-    return render_template("auth/change_password.html", errors=errors,
+    forced = None
+    if current_user.must_change_password:
+        code, params = forced_change_reason(current_user)
+        forced = message(code, select_locale(), **params)
+    return render_template("auth/change_password.html", errors=errors, forced=forced,
                            min_length=auth.min_length_for(db(), current_user)), (422 if errors else 200)
+
+
+def forced_change_reason(user) -> tuple[str, dict]:
+    """Why the password must change before anything else: expired (with the days), or reset by an
+    administrator."""
+    days = security_settings.current(db())["password_max_age_days"]
+    if security_settings.password_expired(user, days):
+        return "password_expired", {"days": days}
+    return "org_password_change_required", {}
 
 
 @bp.post("/logout")

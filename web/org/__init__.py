@@ -1,5 +1,6 @@
-"""Organisation pages for the system administrator: users, sections, roles and the bulk import; and the
-redirect to the password change (web/auth) that an administrator's reset forces at the next sign-in."""
+"""Organisation pages: users, sections and the bulk import for the system administrator, role assignments for
+the security administrator (三员分立, web/access_policy.py); and the redirect to the password change
+(web/auth) that an administrator's reset or an expired password forces at the next sign-in."""
 import base64
 from datetime import date
 
@@ -14,7 +15,8 @@ from services import org_admin, org_import, org_roles
 from services.errors import DomainError
 from services.messages import message
 from services.roles import ROLES
-from web.admin import admin_required
+from web.access_policy import required
+from web.auth import forced_change_reason
 from web.errors import domain_error_body, is_api
 from web.extensions import select_locale
 from web.session import db
@@ -27,14 +29,16 @@ OPEN_WHILE_RESET = {"auth.change_password", "org_api.change_password", "auth.log
 
 @bp.before_app_request
 def _require_new_password():
-    """After an administrator's reset, the person must choose a new password before anything else."""
+    """After an administrator's reset, or once the password has expired (security settings), the person must
+    choose a new password before anything else."""
     if (current_user and current_user.is_authenticated and current_user.must_change_password
             and request.endpoint not in OPEN_WHILE_RESET):
         if is_api():
-            return jsonify({"error": message("org_password_change_required", select_locale()),
-                            "code": "org_password_change_required"}), 403
+            code, params = forced_change_reason(current_user)
+            return jsonify({"error": message(code, select_locale(), **params), "code": code}), 403
         return redirect(url_for("auth.change_password"))
     return None
+
 
 
 def _done(text: str, target: str):
@@ -67,13 +71,13 @@ def _sections():
 
 
 @bp.get("/org")
-@admin_required
+@required
 def index():
     return redirect(url_for("org.users"))
 
 
 @bp.get("/org/users")
-@admin_required
+@required
 def users():
     stmt = select(User).options(selectinload(User.roles), selectinload(User.section)).order_by(
         User.active.desc(), User.username)
@@ -86,7 +90,7 @@ def users():
 
 
 @bp.post("/org/users")
-@admin_required
+@required
 def create_user():
     try:
         user, password = org_admin.create_user(db(), current_user, request.form.get("username", ""),
@@ -99,7 +103,7 @@ def create_user():
 
 
 @bp.get("/org/users/<int:user_id>")
-@admin_required
+@required
 def user(user_id: int):
     view = org_admin.overview(db(), user_id)
     others = db().scalars(select(User).where(User.active.is_(True), User.id != user_id).order_by(User.username))
@@ -108,7 +112,7 @@ def user(user_id: int):
 
 
 @bp.post("/org/users/<int:user_id>")
-@admin_required
+@required
 def update_user(user_id: int):
     target = url_for("org.user", user_id=user_id)
     try:
@@ -121,17 +125,13 @@ def update_user(user_id: int):
 
 
 @bp.post("/org/users/<int:user_id>/<action>")
-@admin_required
+@required
 def user_action(user_id: int, action: str):
     """The buttons of a user's page: each one service call, audited, with its own confirmation."""
     target = url_for("org.user", user_id=user_id)
     session, actor = db(), current_user
     try:
-        if action == "roles":
-            org_roles.assign_role(session, actor, user_id, request.form.get("role", ""), _int("section_id"),
-                                  _day("start_date"), _day("end_date"))
-            text = _("Role assigned.")
-        elif action == "password-reset":
+        if action == "password-reset":
             password = org_admin.reset_password(session, actor, user_id)
             text = _("New one-time password: %(password)s (shown once; it must be changed at the next sign-in).",
                      password=password)
@@ -155,8 +155,21 @@ def user_action(user_id: int, action: str):
     return _done(text, target)
 
 
+@bp.post("/org/users/<int:user_id>/roles")
+@required
+def assign_role(user_id: int):
+    """The security administrator gives a role (三员分立: never to themselves, never two of the three)."""
+    target = url_for("org.user", user_id=user_id)
+    try:
+        org_roles.assign_role(db(), current_user, user_id, request.form.get("role", ""), _int("section_id"),
+                              _day("start_date"), _day("end_date"))
+    except DomainError as err:
+        return _refused(err, target)
+    return _done(_("Role assigned."), target)
+
+
 @bp.post("/org/roles/<int:assignment_id>/<action>")
-@admin_required
+@required
 def role_action(assignment_id: int, action: str):
     target = url_for("org.user", user_id=_int("user_id") or 0)
     try:
@@ -172,7 +185,7 @@ def role_action(assignment_id: int, action: str):
 
 
 @bp.get("/org/sections")
-@admin_required
+@required
 def sections():
     people = list(db().scalars(select(User).where(User.active.is_(True)).order_by(User.username)))
     return render_template("org/sections.html", sections=_sections(), people=people,
@@ -180,7 +193,7 @@ def sections():
 
 
 @bp.post("/org/sections")
-@admin_required
+@required
 def create_section():
     try:
         org_admin.create_section(db(), current_user, request.form.get("code", ""), request.form.get("name_zh", ""),
@@ -191,7 +204,7 @@ def create_section():
 
 
 @bp.post("/org/sections/<int:section_id>")
-@admin_required
+@required
 def update_section(section_id: int):
     try:
         org_admin.update_section(db(), current_user, section_id, name_zh=request.form.get("name_zh"),
@@ -203,7 +216,7 @@ def update_section(section_id: int):
 
 
 @bp.route("/org/import", methods=["GET", "POST"])
-@admin_required
+@required
 def import_file():
     """Upload → dry run shown with every change and refusal; the same bytes ride along to apply."""
     plan = filename = encoded = None

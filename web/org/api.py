@@ -7,7 +7,7 @@ from sqlalchemy import select
 from models import Section, User
 from services import auth, org_admin, org_import, org_roles
 from services.errors import DomainError
-from web.admin import admin_required
+from web.access_policy import required
 from web.api import _json_body, _load
 from web.extensions import select_locale
 from web.org import schemas
@@ -18,14 +18,14 @@ api_bp = Blueprint("org_api", __name__, url_prefix="/api/v1")
 
 
 @api_bp.get("/org/sections")
-@admin_required
+@required
 def sections():
     rows = db().scalars(select(Section).order_by(Section.code))
     return jsonify({"sections": SectionOut(many=True).dump(rows)})
 
 
 @api_bp.post("/org/sections")
-@admin_required
+@required
 def create_section():
     body = _load(schemas.SectionIn(), _json_body())
     created = org_admin.create_section(db(), current_user, **body)
@@ -34,7 +34,7 @@ def create_section():
 
 
 @api_bp.post("/org/sections/<int:section_id>")
-@admin_required
+@required
 def update_section(section_id: int):
     body = _load(schemas.SectionUpdate(), _json_body())
     updated = org_admin.update_section(db(), current_user, section_id, **body)
@@ -43,7 +43,7 @@ def update_section(section_id: int):
 
 
 @api_bp.get("/org/users")
-@admin_required
+@required
 def users():
     stmt = select(User).order_by(User.username)
     if request.args.get("section_id"):
@@ -54,7 +54,7 @@ def users():
 
 
 @api_bp.post("/org/users")
-@admin_required
+@required
 def create_user():
     body = _load(schemas.UserIn(), _json_body())
     user, password = org_admin.create_user(db(), current_user, **body)
@@ -64,7 +64,7 @@ def create_user():
 
 
 @api_bp.get("/org/users/<int:user_id>")
-@admin_required
+@required
 def user(user_id: int):
     view = org_admin.overview(db(), user_id)
     today = org_roles.office_today()
@@ -80,7 +80,7 @@ def user(user_id: int):
 
 
 @api_bp.post("/org/users/<int:user_id>")
-@admin_required
+@required
 def update_user(user_id: int):
     body = _load(schemas.UserUpdate(), _json_body())
     updated = org_admin.update_user(db(), current_user, user_id, **body)
@@ -89,7 +89,7 @@ def update_user(user_id: int):
 
 
 @api_bp.delete("/org/users/<int:user_id>")
-@admin_required
+@required
 def delete_user(user_id: int):
     org_admin.delete_user(db(), current_user, user_id)
     db().commit()
@@ -97,7 +97,7 @@ def delete_user(user_id: int):
 
 
 @api_bp.post("/org/users/<int:user_id>/deactivate")
-@admin_required
+@required
 def deactivate(user_id: int):
     body = _load(schemas.DeactivateIn(), request.get_json(silent=True) or {})
     user = org_admin.deactivate_user(db(), current_user, user_id, body["successor_id"])
@@ -106,7 +106,7 @@ def deactivate(user_id: int):
 
 
 @api_bp.post("/org/users/<int:user_id>/reactivate")
-@admin_required
+@required
 def reactivate(user_id: int):
     user = org_admin.reactivate_user(db(), current_user, user_id)
     db().commit()
@@ -114,7 +114,7 @@ def reactivate(user_id: int):
 
 
 @api_bp.post("/org/users/<int:user_id>/password-reset")
-@admin_required
+@required
 def reset_password(user_id: int):
     password = org_admin.reset_password(db(), current_user, user_id)
     db().commit()
@@ -122,7 +122,7 @@ def reset_password(user_id: int):
 
 
 @api_bp.post("/org/users/<int:user_id>/absence")
-@admin_required
+@required
 def absence(user_id: int):
     body = _load(schemas.AbsenceIn(), _json_body())
     user = org_roles.set_absence(db(), current_user, user_id, body["absent"], body["until"])
@@ -131,7 +131,7 @@ def absence(user_id: int):
 
 
 @api_bp.post("/org/users/<int:user_id>/roles")
-@admin_required
+@required
 def assign_role(user_id: int):
     body = _load(schemas.RoleIn(), _json_body())
     row = org_roles.assign_role(db(), current_user, user_id, **body)
@@ -140,7 +140,7 @@ def assign_role(user_id: int):
 
 
 @api_bp.post("/org/roles/<int:assignment_id>")
-@admin_required
+@required
 def update_role(assignment_id: int):
     body = _load(schemas.RoleDates(), _json_body())
     row = org_roles.update_role(db(), current_user, assignment_id, body["start_date"], body["end_date"])
@@ -149,7 +149,7 @@ def update_role(assignment_id: int):
 
 
 @api_bp.delete("/org/roles/<int:assignment_id>")
-@admin_required
+@required
 def remove_role(assignment_id: int):
     org_roles.remove_role(db(), current_user, assignment_id)
     db().commit()
@@ -157,7 +157,7 @@ def remove_role(assignment_id: int):
 
 
 @api_bp.post("/org/import")
-@admin_required
+@required
 def import_file():
     """Multipart `file`; `dry_run=true` (the default) plans and changes nothing."""
     upload = request.files.get("file")
