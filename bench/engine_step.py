@@ -192,7 +192,7 @@ class LimitStep:
         p = target.placeholder
         self.parsed = engine.parse(bpmn_xml, PROCESS)
         # The task data the service would store: the reviewer's form, validated once, outside the clock.
-        self.data = forms.load(PROCESS, TASK).validate(dict(PAYLOAD), LOCALE)
+        self.data = forms.from_file(PROCESS, TASK).validate(dict(PAYLOAD), LOCALE)
         self.actor_id = actor_id
         self.sql_select = f"SELECT workflow_state, version FROM process_instance WHERE id = {p}"
         self.sql_update = (f"UPDATE process_instance SET workflow_state = {p}, version = version + 1, "

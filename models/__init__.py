@@ -12,7 +12,10 @@ from models.registers import DestructionItem, MaintenanceLogEntry
 from models.duties import RoutineDuty
 from models.ledgers import (AccessChangeRecord, AccessChangeSystem, CarryOutRecord, DestructionManifest,
                             DestructionManifestItem)
-from models.designer import DesignerDraft
+from models.designer import DesignerDraft, ProcessForm
+from models.delegation import CaseUrge, Delegation
+from models.collaboration import CaseAttachment, CaseComment, CaseReader
+from models.added_approver import AddedApprover
 
 __all__ = [
     "Base", "utcnow", "Section", "User", "RoleAssignment", "ProcessDefinition",
@@ -20,4 +23,5 @@ __all__ = [
     "ReferenceItem", "DestructionItem", "MaintenanceLogEntry", "Notification",
     "GeneratedReport", "RoutineDuty", "CompletionRequest", "SignInThrottle", "AccessChangeRecord",
     "AccessChangeSystem", "CarryOutRecord", "DestructionManifest", "DestructionManifestItem", "DesignerDraft",
+    "ProcessForm",
 ]

@@ -50,7 +50,8 @@ register({
     "bpmn_unsupported": ("不支持的 BPMN 元素：{tag}。", "Unsupported BPMN element: {tag}."),
     "bpmn_user_task_no_lane": ("用户任务不在任何泳道中。", "The user task lies in no lane."),
     "bpmn_lane_not_role": ("泳道名称“{lane}”不是已知角色（{roles}）。", "The lane name “{lane}” is not a known role ({roles})."),
-    "bpmn_no_form": ("用户任务没有表单（forms/{process_id}/{task}.json）。", "The user task has no form (forms/{process_id}/{task}.json)."),
+    "bpmn_no_form": ("用户任务没有表单：请在表单编辑器中为它添加字段。", "The user task has no form: give it fields in the form editor."),
+    "bpmn_no_start_form": ("流程没有申请表单（start）。", "The process has no start form (start)."),
     "bpmn_form_invalid": ("表单 {task} 有误：{detail}", "The form {task} is wrong: {detail}"),
     "bpmn_form_without_task": ("表单 {task} 没有对应的用户任务。", "The form {task} belongs to no user task."),
     "bpmn_script_syntax": ("脚本无法编译：{detail}", "The script does not compile: {detail}"),
@@ -99,6 +100,19 @@ def _local(tag) -> str:
 def read(bpmn_xml: str | bytes, process_id: str, known_process_ids=()) -> etree._Element:
     """The parsed XML root, or Refused: too large, malformed, not BPMN, not holding `process_id`, or holding
     another known process (an id clash). Entities and network access are off: the file comes from a user."""
+    root = parse_xml(bpmn_xml)
+    found = [p.get("id") for p in root.findall("bpmn:process", NS)]
+    clashes = [pid for pid in found if pid != process_id and pid in set(known_process_ids)]
+    if clashes:
+        raise Refused(Problem("bpmn_process_clash", clashes[0], {"other": clashes[0]}))
+    if process_id not in found:
+        raise Refused(Problem("bpmn_wrong_process", params={"process_id": process_id,
+                                                            "found": ", ".join(filter(None, found)) or "—"}))
+    return root
+
+
+def parse_xml(bpmn_xml: str | bytes) -> etree._Element:
+    """The root of a BPMN 2.0 file, or Refused: too large, malformed, holding a DOCTYPE, or not BPMN."""
     data = bpmn_xml.encode("utf-8") if isinstance(bpmn_xml, str) else bpmn_xml
     if len(data) > MAX_BYTES:
         raise Refused(Problem("bpmn_too_large"))
@@ -112,20 +126,15 @@ def read(bpmn_xml: str | bytes, process_id: str, known_process_ids=()) -> etree.
         raise Refused(Problem("bpmn_doctype"))
     if etree.QName(root).namespace != BPMN_NS or _local(root.tag) != "definitions":
         raise Refused(Problem("bpmn_not_bpmn", params={"root": root.tag}))
-    found = [p.get("id") for p in root.findall("bpmn:process", NS)]
-    clashes = [pid for pid in found if pid != process_id and pid in set(known_process_ids)]
-    if clashes:
-        raise Refused(Problem("bpmn_process_clash", clashes[0], {"other": clashes[0]}))
-    if process_id not in found:
-        raise Refused(Problem("bpmn_wrong_process", params={"process_id": process_id,
-                                                            "found": ", ".join(filter(None, found)) or "—"}))
     return root
 
 
 def validate(bpmn_xml: str | bytes, process_id: str, drafted_forms: dict | None = None,
-             known_process_ids=()) -> list[Problem]:
+             known_process_ids=(), published_forms=None) -> list[Problem]:
     """Every problem of the file as process `process_id`; an empty list means it may be published.
-    `drafted_forms` ({task id: form JSON}) are forms the designer is about to publish with it."""
+    `drafted_forms` ({task id: form JSON}) are forms the designer is about to publish with it;
+    `published_forms` names the forms the new version keeps from the latest one (None: the repository's
+    forms/<process>/ files, which publish_directory publishes with processes/*.bpmn)."""
     try:
         root = read(bpmn_xml, process_id, known_process_ids)
     except Refused as refused:
@@ -137,13 +146,15 @@ def validate(bpmn_xml: str | bytes, process_id: str, drafted_forms: dict | None 
     else:
         problems = _engine_problems(bpmn_xml, process_id)
     problems += _unsupported(process)
-    problems += _lanes_and_forms(process, process_id, drafted_forms or {})
+    problems += _lanes_and_forms(process, process_id, drafted_forms or {}, published_forms)
     problems += _expressions(process)
     problems += _gateways(process)
     problems += _properties(process)
     problems += _service_steps(process, process_id)
     problems += _unreachable(process)
-    return problems
+    # The engine's words (English, untranslated) only where no check of ours already names the element.
+    ours = {p.element_id for p in problems if p.code != "bpmn_engine_error"}
+    return [p for p in problems if p.code != "bpmn_engine_error" or p.element_id is None or p.element_id not in ours]
 
 
 def _engine_problems(bpmn_xml, process_id: str) -> list[Problem]:
@@ -187,7 +198,10 @@ def _lane_of(process) -> dict[str, str]:
     return lanes
 
 
-def _lanes_and_forms(process, process_id: str, drafted_forms: dict) -> list[Problem]:
+def _lanes_and_forms(process, process_id: str, drafted_forms: dict, published_forms) -> list[Problem]:
+    def has_form(name: str) -> bool:
+        return name in published_forms if published_forms is not None else form_files.file_exists(process_id, name)
+
     problems = []
     lane_of = _lane_of(process)
     for task in process.iter(f"{{{BPMN_NS}}}userTask"):
@@ -204,17 +218,17 @@ def _lanes_and_forms(process, process_id: str, drafted_forms: dict) -> list[Prob
         if task_id in drafted_forms:
             problems += [Problem("bpmn_form_invalid", task_id, {"task": task_id, "detail": d})
                          for d in form_problems(drafted_forms[task_id])]
-        elif not form_files.exists(process_id, task_id):
+        elif not has_form(task_id):
             problems.append(Problem("bpmn_no_form", task_id, {"process_id": process_id, "task": task_id}))
     task_ids = {t.get("id") for t in process.iter(f"{{{BPMN_NS}}}userTask")}
     for key in sorted(set(drafted_forms) - task_ids - {"start"}):
-        # A form is a file named after its task: one for no task would be written for nothing (or anywhere).
+        # A form belongs to its task: one for no task would be stored for nothing.
         problems.append(Problem("bpmn_form_without_task", None, {"task": str(key)[:80]}))
     if "start" in drafted_forms:
         problems += [Problem("bpmn_form_invalid", None, {"task": "start", "detail": d})
                      for d in form_problems(drafted_forms["start"])]
-    elif not form_files.exists(process_id, "start"):
-        problems.append(Problem("bpmn_no_form", None, {"process_id": process_id, "task": "start"}))
+    elif not has_form("start"):
+        problems.append(Problem("bpmn_no_start_form"))
     return problems
 
 
@@ -223,7 +237,7 @@ FIELD_TYPES = ("string", "text", "date", "boolean", "choice", "decision", "integ
 
 
 def form_problems(raw) -> list[str]:
-    """What is wrong with a form's JSON (forms/<process>/<task>.json), in plain words; [] when it loads."""
+    """What is wrong with a form's JSON, in plain words; [] when it loads."""
     if not isinstance(raw, dict) or not isinstance(raw.get("fields"), list) or not raw["fields"]:
         return ["needs a non-empty list of fields"]
     problems, names = [], set()

@@ -39,7 +39,7 @@ def start_case(session: Session, process_id: str, applicant: User, payload: dict
     if applicant.section_id is None:
         raise DomainError("applicant_has_no_section")
     definition = definitions.latest_definition(session, process_id)
-    form = forms.load(process_id, "start")
+    form = forms.of_definition(session, definition, "start")
     data = form.validate(payload, locale)
     form_checks.check_references(session, form, data, locale)
     now = utcnow()
@@ -103,7 +103,7 @@ def complete_task(session: Session, task_id: int, user: User, payload: dict, loc
     with _conflict_on_concurrent_change():
         task, case_tasks = _task_to_act_on(session, task_id, user)
         instance = task.instance
-        form = forms.load(instance.process_id, task.bpmn_id)
+        form = forms.of_case(instance, task.bpmn_id)
         data = form.validate(payload, locale)
         form_checks.check_references(session, form, data, locale)
         now = utcnow()
@@ -211,7 +211,7 @@ def _sync_tasks(session: Session, instance: ProcessInstance, case: engine.Case, 
         if spiff_id in open_rows:
             continue
         role = ready_task.lane or APPLICANT_LANE
-        form = forms.load(instance.process_id, ready_task.bpmn_id)
+        form = forms.of_case(instance, ready_task.bpmn_id)
         if case_data is None:
             case_data = case.data
         row = HumanTask(

@@ -21,7 +21,7 @@ def _due(session: Session, column, marker, now: datetime) -> list[HumanTask]:
 
 
 def _task_title(task: HumanTask) -> str:
-    return forms.load(task.instance.process_id, task.bpmn_id).title("zh_CN")
+    return forms.of_case(task.instance, task.bpmn_id).title("zh_CN")
 
 
 def remind_due_tasks(session: Session, now: datetime) -> int:

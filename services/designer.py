@@ -4,9 +4,6 @@ stored by services.definitions and never change once published."""
 from __future__ import annotations
 
 import json
-import os
-import re
-import tempfile
 from dataclasses import dataclass
 
 from lxml import etree
@@ -15,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from models import ProcessDefinition, ProcessInstance
 from models.designer import DesignerDraft
-from services import audit, bpmn_validation, definitions
+from services import audit, bpmn_validation, camunda_import, definitions
 from services import forms as form_files
-from services.bpmn_validation import BPMN_NS, NS, SPIFF_NS, Problem
+from services.bpmn_validation import BPMN_NS, NS, Problem
 from services.errors import DomainError, NotFound
 from services.messages import register
 from services.procedures import PROCEDURES
@@ -25,7 +22,6 @@ from services.roles import ROLES
 
 # A case in one of these states still runs on its version; the others are finished.
 UNFINISHED = ("running", "suspended", "error")
-CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 
 register({
     "bpmn_refused": ("流程文件未通过校验，未作任何更改。", "The process file did not pass validation; nothing was changed."),
@@ -89,12 +85,16 @@ def source(session: Session, process_id: str) -> Source:
 
 
 def form(session: Session, process_id: str, task_id: str) -> dict | None:
-    """A task's form as the designer edits it: the drafted one, else the published file, else None."""
+    """A task's form as the designer edits it: the drafted one, else the latest version's, else None."""
     drafted = source(session, process_id).forms
     if task_id in drafted:
         return drafted[task_id]
-    path = form_files.FORMS_DIR / process_id / f"{task_id}.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+    return published_forms(session, process_id).get(task_id)
+
+
+def published_forms(session: Session, process_id: str) -> dict[str, dict]:
+    """{form name: JSON} of the latest version: what a new version keeps unless the designer edits it."""
+    return form_files.raw_of_version(session, definitions.latest_definition(session, process_id).id)
 
 
 def save_draft(session: Session, process_id: str, bpmn_xml: str, drafted_forms: dict, actor_id: int) -> list[Problem]:
@@ -113,24 +113,26 @@ def save_draft(session: Session, process_id: str, bpmn_xml: str, drafted_forms: 
     draft.forms_json = json.dumps(drafted_forms, ensure_ascii=False)
     draft.updated_by = actor_id
     session.flush()
-    return validate(process_id, bpmn_xml, drafted_forms)
+    return validate(session, process_id, bpmn_xml, drafted_forms)
 
 
-def validate(process_id: str, bpmn_xml: str, drafted_forms: dict) -> list[Problem]:
-    return bpmn_validation.validate(bpmn_xml, process_id, drafted_forms, _other_processes(process_id))
+def validate(session: Session, process_id: str, bpmn_xml: str, drafted_forms: dict) -> list[Problem]:
+    """Every problem of the BPMN with its drafted forms, the latest version's forms counting as given."""
+    return bpmn_validation.validate(bpmn_xml, process_id, drafted_forms, _other_processes(process_id),
+                                    published_forms=set(published_forms(session, process_id)))
 
 
 def publish(session: Session, process_id: str, bpmn_xml: str, drafted_forms: dict, actor_id: int,
             rollback_of: int | None = None) -> tuple[ProcessDefinition, bool]:
-    """Validate, write the drafted forms, store a new version and audit who published it. New cases take
-    the new version; running cases keep the version they started on."""
+    """Validate, store a new version with its forms (the latest version's, with the drafted ones in their
+    place) and audit who published it. New cases take the new version; running cases keep the version they
+    started on, forms included."""
     _require_process(session, process_id)
-    problems = validate(process_id, bpmn_xml, drafted_forms)
+    problems = validate(session, process_id, bpmn_xml, drafted_forms)
     if problems:
         raise BpmnRefused(problems)
-    for task_id, raw in drafted_forms.items():
-        _write_form(process_id, task_id, raw)
-    definition, created = definitions.publish(session, process_id, bpmn_xml)
+    version_forms = {**published_forms(session, process_id), **drafted_forms}
+    definition, created = definitions.publish(session, process_id, bpmn_xml, version_forms)
     if created:
         audit.record(session, "definition_published", actor_id, process_id=process_id,
                      version=definition.version, content_hash=definition.content_hash,
@@ -143,23 +145,10 @@ def publish(session: Session, process_id: str, bpmn_xml: str, drafted_forms: dic
 
 
 def republish(session: Session, process_id: str, number: int, actor_id: int) -> tuple[ProcessDefinition, bool]:
-    """Roll back: publish an old version's BPMN again as the newest version (versions never change)."""
+    """Roll back: publish an old version's BPMN and forms again as the newest version (versions never change)."""
     old = version(session, process_id, number)
-    return publish(session, process_id, old.bpmn_xml, {}, actor_id, rollback_of=number)
-
-
-def _write_form(process_id: str, task_id: str, raw: dict) -> None:
-    # Forms are files found by task id (services.forms); write atomically so a reader never sees half.
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]{0,79}", task_id) or not re.fullmatch(r"[a-z_]+", process_id):
-        raise ValueError(f"not a form name: {process_id}/{task_id}")  # validation lets none through
-    folder = form_files.FORMS_DIR / process_id
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump(raw, out, ensure_ascii=False, indent=2)
-        out.write("\n")
-    os.replace(tmp, folder / f"{task_id}.json")
-    form_files.load.cache_clear()
+    return publish(session, process_id, old.bpmn_xml, form_files.raw_of_version(session, old.id), actor_id,
+                   rollback_of=number)
 
 
 def _require_process(session: Session, process_id: str) -> None:
@@ -218,99 +207,46 @@ def diff(old_xml: str, new_xml: str) -> dict:
 # --- import ---------------------------------------------------------------------------------------------
 
 def import_bpmn(session: Session, process_id: str, data: bytes, actor_id: int) -> dict:
-    """Read a .bpmn file as a draft of `process_id`. Camunda Modeler's candidate groups become lanes named
-    after roles; what cannot be mapped is listed, by element. Refused files replace nothing."""
+    """Read a .bpmn file as a draft of `process_id`. Camunda Modeler's extensions are mapped
+    (services.camunda_import); what cannot be mapped is listed, by element. Refused files replace nothing."""
     _require_process(session, process_id)
     try:
-        root = bpmn_validation.read(data, process_id, _other_processes(process_id))
+        root = bpmn_validation.parse_xml(data)
+        notes = _adopt(root, process_id)
+        bpmn_validation.read(etree.tostring(root), process_id, _other_processes(process_id))
     except bpmn_validation.Refused as refused:
         raise BpmnRefused([refused.problem]) from None
-    notes: list[dict] = []
-    if CAMUNDA_NS in root.nsmap.values() or root.xpath("//@*[namespace-uri()=$ns]", ns=CAMUNDA_NS):
-        notes = map_camunda(root, process_id)
+    mapped_forms = {}
+    if camunda_import.uses_camunda(root):
+        camunda_notes, mapped_forms = camunda_import.map_camunda(root, process_id)
+        notes += camunda_notes
     bpmn_xml = etree.tostring(root, xml_declaration=True, encoding="UTF-8").decode("utf-8")
-    problems = save_draft(session, process_id, bpmn_xml, source(session, process_id).forms, actor_id)
-    return {"bpmn_xml": bpmn_xml, "notes": notes, "problems": problems}
+    drafted = {**source(session, process_id).forms, **mapped_forms}
+    problems = save_draft(session, process_id, bpmn_xml, drafted, actor_id)
+    return {"bpmn_xml": bpmn_xml, "notes": notes, "problems": problems, "forms": drafted}
 
 
-def _note(element_id, what: str, mapped: bool) -> dict:
-    return {"element_id": element_id, "mapped": mapped, "what": what}
-
-
-def map_camunda(root, process_id: str) -> list[dict]:
-    """Turn Camunda Modeler's extensions into Baomi's, in place; returns a note per element saying what was
-    mapped and exactly what was not."""
-    process = next(p for p in root.findall("bpmn:process", NS) if p.get("id") == process_id)
-    cam = lambda name: f"{{{CAMUNDA_NS}}}{name}"  # noqa: E731
+def _adopt(root, process_id: str) -> list[dict]:
+    """A file from another modeler holds one process under a name of its own (bpmn.io: Process_1) and, by
+    default, not executable: import it as this process. A file naming other known processes is left as it is
+    (read() refuses it as a clash)."""
     notes = []
-    for task in process.iter(f"{{{BPMN_NS}}}userTask"):
-        task_id = task.get("id")
-        groups = [g.strip() for g in (task.get(cam("candidateGroups")) or "").split(",") if g.strip()]
-        if len(groups) == 1 and groups[0] in ROLES:
-            _move_to_lane(process, task_id, groups[0])
-            del task.attrib[cam("candidateGroups")]
-            drawn = "" if _lane_has_shape(root, groups[0]) else " (the new lane has no shape on the diagram yet)"
-            notes.append(_note(task_id, f"candidateGroups {groups[0]} → lane {groups[0]}{drawn}", True))
-        elif groups:
-            notes.append(_note(task_id, f"candidateGroups {', '.join(groups)}: a task has exactly one lane, "
-                               f"named after one of the roles {', '.join(ROLES)}", False))
-        for attr, why in (("assignee", "Baomi assigns by lane role (and the assignee_from property)"),
-                          ("candidateUsers", "Baomi assigns by lane role, not by named users"),
-                          ("formKey", f"forms are found by task id: forms/{process_id}/{task_id}.json")):
-            if task.get(cam(attr)):
-                notes.append(_note(task_id, f"{attr}={task.get(cam(attr))}: not mapped; {why}", False))
-        if task.find("bpmn:extensionElements/{%s}formData" % CAMUNDA_NS, NS) is not None:
-            notes.append(_note(task_id, "camunda:formData: not mapped; write the form in the designer's form editor",
-                               False))
-    for task in process.iter(f"{{{BPMN_NS}}}serviceTask"):
-        for attr in ("class", "expression", "delegateExpression", "type", "topic"):
-            if task.get(cam(attr)):
-                notes.append(_note(task.get("id"), f"{attr}={task.get(cam(attr))}: not mapped; a service task "
-                                   f"runs the Baomi step registered under its id", False))
-        if task.find("bpmn:extensionElements/spiffworkflow:serviceTaskOperator", NS) is None:
-            _add_operator(task)
-            notes.append(_note(task.get("id"), f"calls the step baomi/{task.get('id')}", True))
-    for expr in process.iter(f"{{{BPMN_NS}}}timeDuration"):
-        text = (expr.text or "").strip()
-        if bpmn_validation.ISO_DURATION.match(text):
-            expr.text = f'"{text}"'
-            notes.append(_note(expr.getparent().getparent().get("id"), f"timer {text} → \"{text}\"", True))
-    for condition in process.iter(f"{{{BPMN_NS}}}conditionExpression"):
-        text = (condition.text or "").strip()
-        if text.startswith("${") and text.endswith("}"):
-            condition.text = text[2:-1].replace("&&", " and ").replace("||", " or ")
-            notes.append(_note(condition.getparent().get("id"), f"{text} → {condition.text} (check it is Python)", True))
+    found = root.findall("bpmn:process", NS)
+    known = {p.get("id") for p in found} & set(PROCEDURES)
+    if len(found) == 1 and process_id not in known and not known:
+        process, old_id = found[0], found[0].get("id")
+        process.set("id", process_id)
+        for el in root.iter():
+            if isinstance(el.tag, str):
+                for attr in ("processRef", "bpmnElement"):
+                    if el.get(attr) == old_id:
+                        el.set(attr, process_id)
+        notes.append(camunda_import.note(process_id, f"process {old_id} → {process_id}", True))
+    for process in root.findall("bpmn:process", NS):
+        if process.get("id") == process_id and process.get("isExecutable") != "true":
+            process.set("isExecutable", "true")
+            notes.append(camunda_import.note(process_id, "isExecutable → true", True))
     return notes
-
-
-def _move_to_lane(process, task_id: str, role: str) -> None:
-    """Put a task into the lane named after `role`, creating the lane (without diagram shape) if needed."""
-    for ref in process.iter(f"{{{BPMN_NS}}}flowNodeRef"):
-        if (ref.text or "").strip() == task_id:
-            ref.getparent().remove(ref)
-    lane_set = process.find("bpmn:laneSet", NS)
-    if lane_set is None:
-        lane_set = etree.Element(f"{{{BPMN_NS}}}laneSet", id=f"{process.get('id')}_lanes")
-        process.insert(0, lane_set)
-    lane = next((found for found in lane_set.findall("bpmn:lane", NS) if found.get("name") == role), None)
-    if lane is None:
-        lane = etree.SubElement(lane_set, f"{{{BPMN_NS}}}lane", id=f"lane_{role}", name=role)
-    etree.SubElement(lane, f"{{{BPMN_NS}}}flowNodeRef").text = task_id
-
-
-def _lane_has_shape(root, role: str) -> bool:
-    lane_ids = {lane.get("id") for lane in root.iter(f"{{{BPMN_NS}}}lane") if lane.get("name") == role}
-    return any(shape.get("bpmnElement") in lane_ids for shape in root.iter("{*}BPMNShape"))
-
-
-def _add_operator(task) -> None:
-    extensions = task.find("bpmn:extensionElements", NS)
-    if extensions is None:
-        extensions = etree.Element(f"{{{BPMN_NS}}}extensionElements")
-        task.insert(0, extensions)
-    operator = etree.SubElement(extensions, f"{{{SPIFF_NS}}}serviceTaskOperator", id=f"baomi/{task.get('id')}",
-                                resultVariable=f"{task.get('id')}_result")
-    etree.SubElement(operator, f"{{{SPIFF_NS}}}parameters")
 
 
 def role_choices(locale: str) -> list[dict]:

@@ -1,14 +1,21 @@
-"""Form definitions (forms/<process>/<task>.json) and the marshmallow schemas built from them."""
+"""Form definitions and the marshmallow schemas built from them. Each published definition version carries its
+own forms (table process_form, written with the version); a case always gets the forms of the version it runs
+on, a new case the latest version's start form. forms/<process>/<task>.json are the repository's forms, which
+services.definitions.publish_directory publishes with processes/*.bpmn."""
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from sqlalchemy import select
+from sqlalchemy.orm import Session, object_session
 
+from models import ProcessDefinition, ProcessForm
 from services.errors import ValidationFailed
 from services.messages import message
 
@@ -207,19 +214,94 @@ def _field_from_json(raw: dict) -> Field:
     )
 
 
-@lru_cache(maxsize=256)
-def load(process_id: str, form_name: str) -> FormDefinition:
-    """The form for a user task (by its BPMN id) or a procedure's start form ("start")."""
-    path = FORMS_DIR / process_id / f"{form_name}.json"
-    raw = json.loads(path.read_text(encoding="utf-8"))
+class FormMissing(LookupError):
+    """A version has no form under this name: validation refuses such a version, so this is a bug."""
+
+
+def parse(raw: dict, key: str) -> FormDefinition:
+    """A form from its JSON; `key` is "<process>/<form name>" (it names the marshmallow schema)."""
+    name = key.rsplit("/", 1)[-1]
     title = raw.get("title", {})
     return FormDefinition(
-        key=f"{process_id}/{form_name}",
-        title_zh=title.get("zh_CN", form_name), title_en=title.get("en", form_name),
+        key=key,
+        title_zh=title.get("zh_CN", name), title_en=title.get("en", name),
         kind=raw.get("kind", "work"),
         fields=tuple(_field_from_json(f) for f in raw["fields"]),
     )
 
 
-def exists(process_id: str, form_name: str) -> bool:
+# --- the repository's files -----------------------------------------------------------------------------
+
+def read_files(process_id: str) -> dict[str, dict]:
+    """{form name: JSON} of forms/<process>/*.json: what publish_directory stores with processes/<process>.bpmn."""
+    folder = FORMS_DIR / process_id
+    return {path.stem: json.loads(path.read_text(encoding="utf-8")) for path in sorted(folder.glob("*.json"))}
+
+
+@lru_cache(maxsize=256)
+def from_file(process_id: str, form_name: str) -> FormDefinition:
+    """A repository form file, for checking the files themselves; a case's form comes from `of_case`."""
+    path = FORMS_DIR / process_id / f"{form_name}.json"
+    return parse(json.loads(path.read_text(encoding="utf-8")), f"{process_id}/{form_name}")
+
+
+def file_exists(process_id: str, form_name: str) -> bool:
     return (FORMS_DIR / process_id / f"{form_name}.json").is_file()
+
+
+# --- the forms of a published version -------------------------------------------------------------------
+
+# Published versions never change, so each worker reads a version's forms once. The key holds the content
+# hash and publication time too: a reused id (a restored or emptied database) can never serve stale forms.
+_BY_VERSION: OrderedDict[tuple, dict[str, FormDefinition]] = OrderedDict()
+_BY_VERSION_MAX = 256
+
+
+def raw_of_version(session: Session, definition_id: int) -> dict[str, dict]:
+    """{form name: JSON} as published with a version, for the designer (uncached: it edits copies)."""
+    rows = session.execute(select(ProcessForm.task_bpmn_id, ProcessForm.form_json)
+                           .where(ProcessForm.definition_id == definition_id)
+                           .order_by(ProcessForm.task_bpmn_id)).all()
+    return {name: json.loads(text) for name, text in rows}
+
+
+def _version_forms(session: Session, definition: ProcessDefinition) -> dict[str, FormDefinition]:
+    key = (definition.id, definition.content_hash, definition.published_at)
+    found = _BY_VERSION.get(key)
+    if found is None:
+        found = {name: parse(raw, f"{definition.process_id}/{name}")
+                 for name, raw in raw_of_version(session, definition.id).items()}
+        _BY_VERSION[key] = found
+        if len(_BY_VERSION) > _BY_VERSION_MAX:
+            _BY_VERSION.popitem(last=False)
+    else:
+        _BY_VERSION.move_to_end(key)
+    return found
+
+
+def of_definition(session: Session, definition: ProcessDefinition, form_name: str) -> FormDefinition:
+    """The form `form_name` (a user task's BPMN id, or "start") as published with `definition`."""
+    found = _version_forms(session, definition).get(form_name)
+    if found is None:
+        raise FormMissing(f"{definition.process_id} v{definition.version} has no form {form_name}")
+    return found
+
+
+def of_case(instance, form_name: str) -> FormDefinition:
+    """The form of a case's task (or its start form) in the version the case runs on."""
+    return of_definition(object_session(instance), instance.definition, form_name)
+
+
+def start_form(session: Session, process_id: str) -> FormDefinition | None:
+    """The start form of the latest version: what a new case is started with (None: it cannot be started)."""
+    latest = session.scalar(select(ProcessDefinition).where(ProcessDefinition.process_id == process_id)
+                            .order_by(ProcessDefinition.version.desc()).limit(1))
+    if latest is None:
+        return None
+    return _version_forms(session, latest).get("start")
+
+
+def clear_cache() -> None:
+    """Forget every version's forms (tests that simulate a fresh worker)."""
+    _BY_VERSION.clear()
+    from_file.cache_clear()

@@ -28,9 +28,9 @@ def forms_dir(tmp_path, monkeypatch):
     copy = tmp_path / "forms"
     shutil.copytree(forms.FORMS_DIR, copy)
     monkeypatch.setattr(forms, "FORMS_DIR", copy)
-    forms.load.cache_clear()
+    forms.clear_cache()
     yield copy
-    forms.load.cache_clear()
+    forms.clear_cache()
 
 
 @pytest.mark.parametrize("path", sorted(PROCESSES.glob("*.bpmn")), ids=lambda p: p.stem)

@@ -2,7 +2,6 @@
 rollback, diff, import (Camunda Modeler included) and export, and every bad input refused with nothing
 replaced. Running cases keep their version; new cases take the latest."""
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -24,15 +23,12 @@ DOUBLE_CHECK_FORM = {
 }
 
 
-@pytest.fixture(autouse=True)
-def forms_dir(tmp_path, monkeypatch):
-    """Publishing writes forms: into a copy, never into the repository."""
-    copy = tmp_path / "forms"
-    shutil.copytree(forms.FORMS_DIR, copy)
-    monkeypatch.setattr(forms, "FORMS_DIR", copy)
-    forms.load.cache_clear()
-    yield copy
-    forms.load.cache_clear()
+def forms_of(db, number: int, process_id: str = "carry_out") -> dict:
+    """{form name: JSON} as published with version `number`."""
+    db.expire_all()
+    definition = db.scalar(select(ProcessDefinition).where(ProcessDefinition.process_id == process_id,
+                                                           ProcessDefinition.version == number))
+    return forms.raw_of_version(db, definition.id)
 
 
 def with_double_check(xml: str = CARRY_OUT) -> str:
@@ -153,14 +149,20 @@ def test_bad_input_is_refused_and_replaces_nothing(api, db, xml, code):
         else:
             response = designer.post(f"{API}/publish", json={"bpmn_xml": xml})
         # A readable file with problems may be imported as a draft (to be fixed); it is never published.
-        readable = action == "import" and code == "bpmn_unsupported"
+        # A file holding one process of another name is imported as this process, and says so.
+        adopted = action == "import" and code == "bpmn_wrong_process"
+        readable = action == "import" and code == "bpmn_unsupported" or adopted
         assert response.status_code == (200 if readable else 422), (action, response.get_json())
         problems = response.get_json()["problems"]
+        if adopted:
+            assert {"element_id": "carry_out", "mapped": True, "what": "process carry_out_2 → carry_out"} \
+                in response.get_json()["notes"]
+            continue
         assert code in [p["code"] for p in problems], problems
         if code == "bpmn_unsupported":
             assert "odd_gateway" in [p["element_id"] for p in problems if p["code"] == code]
     assert versions(db) == [1]
-    if code != "bpmn_unsupported":  # a readable file with problems may become the draft; an unreadable one not
+    if code not in ("bpmn_unsupported", "bpmn_wrong_process"):  # a readable file may become the draft, no other
         assert "double_check" in designer.get(f"{API}/source").get_json()["bpmn_xml"]
 
 
@@ -188,11 +190,12 @@ def test_draft_is_kept_until_published(api, db):
                                                          "is_draft": False, "version": 2}
 
 
-def test_rollback_publishes_an_old_version_again_and_diff_names_the_changes(api, db, forms_dir):
+def test_rollback_publishes_an_old_version_again_and_diff_names_the_changes(api, db):
     designer = api(DESIGNER)
     assert designer.post(f"{API}/publish", json={"bpmn_xml": with_double_check(),
                                                  "forms": {"double_check": DOUBLE_CHECK_FORM}}).status_code == 201
-    assert json.loads((forms_dir / "carry_out" / "double_check.json").read_text())["title"]["en"].startswith("Double")
+    assert forms_of(db, 2)["double_check"] == DOUBLE_CHECK_FORM
+    assert "double_check" not in forms_of(db, 1) and not forms.file_exists("carry_out", "double_check")
     diff = designer.get(f"{API}/diff?from=1&to=2").get_json()
     assert {e["id"] for e in diff["added"]} == {"double_check", "flow_double_checked"}
     assert diff["removed"] == []
@@ -206,6 +209,7 @@ def test_rollback_publishes_an_old_version_again_and_diff_names_the_changes(api,
     v1, v3 = (db.scalar(select(ProcessDefinition).where(ProcessDefinition.process_id == "carry_out",
                                                        ProcessDefinition.version == n)) for n in (1, 3))
     assert v1.content_hash == v3.content_hash and v1.bpmn_xml == v3.bpmn_xml
+    assert forms_of(db, 3) == forms_of(db, 1)  # the old version's forms come back with it
     assert designer.get(f"{API}/diff?from=1&to=3").get_json() == {"added": [], "removed": [], "changed": []}
     rollback = db.scalars(select(AuditEvent).where(AuditEvent.action == "definition_published")
                           .order_by(AuditEvent.id)).all()[-1]
@@ -284,12 +288,13 @@ def test_bpmn_io_demo_diagram_is_refused_with_named_reasons(api):
     assert [p["code"] for p in response.get_json()["problems"]] == ["bpmn_not_executable"]
 
 
-def test_form_for_no_task_is_refused_and_written_nowhere(api, db, forms_dir, tmp_path):
+def test_form_for_no_task_is_refused_and_stored_nowhere(api, db):
     response = api(DESIGNER).post(f"{API}/publish", json={"bpmn_xml": CARRY_OUT,
                                                           "forms": {"../../escape": DOUBLE_CHECK_FORM}})
     assert response.status_code == 422
     assert [p["code"] for p in response.get_json()["problems"]] == ["bpmn_form_without_task"]
-    assert not list(tmp_path.rglob("escape.json")) and versions(db) == [1]
+    assert versions(db) == [1] and "../../escape" not in forms_of(db, 1)
+    assert not list(forms.FORMS_DIR.rglob("escape.json"))
 
 
 def test_unknown_process_is_not_found(as_user, api):

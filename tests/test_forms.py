@@ -13,13 +13,13 @@ def test_every_user_task_of_every_process_has_a_form():
         xml = path.read_text(encoding="utf-8")
         parse(xml, path.stem)
         for bpmn_id in re.findall(r'<bpmn:userTask id="([^"]+)"', xml):
-            assert forms.exists(path.stem, bpmn_id), f"{path.stem}/{bpmn_id} has no form"
-            forms.load(path.stem, bpmn_id)
-        assert forms.exists(path.stem, "start"), f"{path.stem} has no start form"
+            assert forms.file_exists(path.stem, bpmn_id), f"{path.stem}/{bpmn_id} has no form"
+            forms.from_file(path.stem, bpmn_id)
+        assert forms.file_exists(path.stem, "start"), f"{path.stem} has no start form"
 
 
 def test_errors_come_per_field_in_chinese_and_in_english():
-    form = forms.load("carry_out", "start")
+    form = forms.from_file("carry_out", "start")
     with pytest.raises(ValidationFailed) as zh:
         form.validate({"destination": ""}, "zh_CN")
     assert zh.value.fields["purpose"] == ["此项为必填项。"]
@@ -30,7 +30,7 @@ def test_errors_come_per_field_in_chinese_and_in_english():
 
 
 def test_unknown_fields_are_refused():
-    form = forms.load("carry_out", "section_head_review")
+    form = forms.from_file("carry_out", "section_head_review")
     with pytest.raises(ValidationFailed) as err:
         form.validate({"decision": "approve", "approved_by": "me"}, "en")
     assert err.value.fields == {"approved_by": ["Unknown field."]}
@@ -38,12 +38,12 @@ def test_unknown_fields_are_refused():
 
 def test_decision_forms_offer_approve_reject_and_send_back():
     for task in ("section_head_review", "leader_approval"):
-        form = forms.load("carry_out", task)
+        form = forms.from_file("carry_out", task)
         assert [c[0] for c in form.field("decision").choices] == ["approve", "reject", "send_back"]
         assert form.kind == "approval" and form.is_decision_only
 
 
 def test_valid_data_comes_back_json_ready():
-    form = forms.load("carry_out", "hand_out")
+    form = forms.from_file("carry_out", "hand_out")
     data = form.validate({"handed_out_on": "2026-12-01", "checked_before_handout": True}, "zh_CN")
     assert data == {"handed_out_on": "2026-12-01", "checked_before_handout": True}

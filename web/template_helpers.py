@@ -55,19 +55,19 @@ def choice_names(field, value) -> str:
     return form_checks.names(db(), field, value, select_locale())
 
 
-def recorded_by_steps(process_id: str, tasks, data: dict) -> list:
+def recorded_by_steps(instance, tasks, data: dict) -> list:
     """(form, fields) of each completed step that recorded more than a decision: what a later approver or
     the maintainer must see (e.g. the security office's data-protection decision). Per-item tasks are left
-    out: the case data holds only the last item's values."""
+    out: the case data holds only the last item's values. Forms are those of the case's version."""
     from services import forms
 
-    start_fields = {f.name for f in forms.load(process_id, "start").fields}
+    start_fields = {f.name for f in forms.of_case(instance, "start").fields}
     seen: set[str] = set()
     out = []
     for task in tasks:
         if task.status != "completed" or task.subject:
             continue
-        form = forms.load(process_id, task.bpmn_id)
+        form = forms.of_case(instance, task.bpmn_id)
         fields = [f for f in form.fields
                   if f.name not in ("decision", "comment") and f.type != "boolean" and f.name in data
                   and f.name not in start_fields and f.name not in seen and data[f.name] not in (None, "", [])]

@@ -1,9 +1,9 @@
 """The process designer in Chromium: open carry_out in the modeler, add a user task in the security
 office's lane, see validation pin the missing form on the diagram, give the task a form with a live
 preview, publish; a new case then runs the new version while a case started before finishes on the old."""
-import shutil
+import re
+from pathlib import Path
 
-import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
@@ -50,24 +50,13 @@ CAMUNDA_WITH_DIAGRAM = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-@pytest.fixture(autouse=True)
-def forms_dir(tmp_path, monkeypatch):
-    """The live server runs in this process: publishing writes the form into a copy of forms/."""
-    copy = tmp_path / "forms"
-    shutil.copytree(forms.FORMS_DIR, copy)
-    monkeypatch.setattr(forms, "FORMS_DIR", copy)
-    forms.load.cache_clear()
-    yield copy
-    forms.load.cache_clear()
-
-
 def complete(client, bpmn_id, body):
     task = open_task(client, bpmn_id)
     response = client.post(f"/api/v1/tasks/{task['id']}/complete", json=body)
     assert response.status_code == 200, response.get_json()
 
 
-def test_designer_adds_a_task_publishes_and_new_cases_take_it(page: Page, api, db, screenshot, forms_dir):
+def test_designer_adds_a_task_publishes_and_new_cases_take_it(page: Page, api, db, screenshot):
     old_case = start(api(APPLICANT), db, "BM-LT-001").get_json()["instance"]["id"]
 
     sign_in(page, "hanmei")
@@ -130,10 +119,10 @@ def test_designer_adds_a_task_publishes_and_new_cases_take_it(page: Page, api, d
     page.click("#publish")
     expect(page.locator("#designer")).to_have_attribute("data-published", "2")
     expect(page.locator("#status")).to_contain_text("v2")
-    assert (forms_dir / "carry_out" / "double_check.json").is_file()
     db.expire_all()
     v2 = db.scalar(select(ProcessDefinition).where(ProcessDefinition.process_id == "carry_out",
                                                   ProcessDefinition.version == 2))
+    assert forms.raw_of_version(db, v2.id)["double_check"]["fields"][0]["name"] == "double_checked"
     assert 'name="escalation_role" value="security_committee"' in v2.bpmn_xml
 
     page.reload()
@@ -164,3 +153,39 @@ def test_designer_adds_a_task_publishes_and_new_cases_take_it(page: Page, api, d
     old, new = db.get(ProcessInstance, old_case), db.get(ProcessInstance, new_case)
     assert (old.definition.version, old.status) == (1, "completed")
     assert (new.definition.version, new.status) == (2, "completed")
+
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "bpmn"
+
+
+def test_bpmn_io_demo_file_is_imported_and_its_problems_listed(page: Page, screenshot):
+    sign_in(page, "hanmei")
+    page.goto("/designer/carry_out")
+    expect(page.locator("#designer[data-loaded=true]")).to_be_attached()
+    # The panel speaks the designer's language, the raw key only as a hint.
+    page.evaluate("""() => { const m = document.getElementById('designer').bpmnModeler;
+                              m.get('selection').select(m.get('elementRegistry').get('hand_out')); }""")
+    # (until the catalogue holds the new labels they show in English: either is a label, not the raw key)
+    expect(page.locator("label[for=prop-due]")).to_contain_text(re.compile("办理时限|Due within"))
+    expect(page.locator("label[for=prop-escalation_role]")).to_contain_text(re.compile("逾期上报角色|Escalate to role"))
+    expect(page.locator("#prop-due-help")).to_contain_text("P2D")
+    screenshot("55-designer-properties-labels", full_page=False)
+
+    page.set_input_files("#import-file", files=[{"name": "diagram.bpmn", "mimeType": "application/xml",
+                                                 "buffer": (FIXTURES / "bpmn_io_demo.bpmn").read_bytes()}])
+    expect(page.locator("#problems .import-note").first).to_be_visible()
+    expect(page.locator("#problems")).to_contain_text("process Process_1kx3o9d → carry_out")
+    expect(page.locator("#problems [data-element=Activity_1q7zt1f]").first).to_contain_text("不在任何泳道")
+    expect(page.locator("#problems [data-element=Activity_0hx2k8c]").nth(1)).to_contain_text("没有表单")
+    expect(page.locator("#problems [data-element=Gateway_0v0r8m2]")).to_contain_text("默认流向")
+    expect(page.locator("[data-element-id=Activity_1q7zt1f].has-problem")).to_be_attached()
+    expect(page.locator("#source-state")).to_have_attribute("data-state", "draft")
+    screenshot("56-designer-bpmn-io-import", full_page=False)
+
+    page.set_input_files("#import-file", files=[{"name": "camunda.bpmn", "mimeType": "application/xml",
+                                                 "buffer": (FIXTURES / "camunda_carry_out.bpmn").read_bytes()}])
+    expect(page.locator("#problems")).to_contain_text("candidateGroups leader → lane leader")
+    expect(page.locator("[data-element-id=lane_leader]")).to_be_attached()
+    expect(page.locator("[data-element-id=lane_section_head]")).to_be_attached()
+    expect(page.locator("#status")).to_have_class("small mb-2 text-success")
+    screenshot("57-designer-camunda-lanes", full_page=False)

@@ -135,9 +135,10 @@ def complete(task_id: int):
 @login_required
 def eligible_assets(process_id: str):
     """The assets this user may put into a request of this procedure."""
-    if process_id not in PROCEDURES or not forms.exists(process_id, "start"):
+    start_form = forms.start_form(db(), process_id) if process_id in PROCEDURES else None
+    if start_form is None:
         raise NotFound("process_not_found", process_id=process_id)
-    field = next((f for f in forms.load(process_id, "start").fields if f.type == "asset_list"), None)
+    field = next((f for f in start_form.fields if f.type == "asset_list"), None)
     found = assets.candidates(db(), current_user, field.eligible, field.asset_kinds) if field else []
     return jsonify({"assets": AssetOut(many=True).dump(found)})
 

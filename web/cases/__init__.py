@@ -18,8 +18,8 @@ def show(instance_id: int):
     snapshot = cases.snapshot(instance)
     return render_template(
         "cases/show.html", case=instance, snapshot=snapshot, tasks=tasks,
-        earlier_steps=recorded_by_steps(instance.process_id, tasks, snapshot["data"]),
-        start_form=forms.load(instance.process_id, "start"), form_of=forms.load,
+        earlier_steps=recorded_by_steps(instance, tasks, snapshot["data"]),
+        start_form=forms.of_case(instance, "start"), form_of=forms.of_case,
         case_assets=assets.assets_of_case(session, instance.id),
         events=audit.events_of_case(session, instance.id),
     )

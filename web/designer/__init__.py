@@ -124,7 +124,7 @@ def diff(process_id: str):
 @designer_required
 def validate(process_id: str):
     body = _body()
-    return jsonify({"problems": _problems(designer.validate(process_id, body["bpmn_xml"], body["forms"]))})
+    return jsonify({"problems": _problems(designer.validate(db(), process_id, body["bpmn_xml"], body["forms"]))})
 
 
 @bp.post(f"{API}/draft")
@@ -162,7 +162,8 @@ def import_file(process_id: str):
     data = upload.read() if upload is not None else request.get_data()
     result = designer.import_bpmn(db(), process_id, data, current_user.id)
     db().commit()
-    return jsonify({"bpmn_xml": result["bpmn_xml"], "notes": result["notes"], "problems": _problems(result["problems"])})
+    return jsonify({"bpmn_xml": result["bpmn_xml"], "notes": result["notes"], "forms": result["forms"],
+                    "problems": _problems(result["problems"])})
 
 
 def interface_strings() -> dict:
@@ -172,4 +173,29 @@ def interface_strings() -> dict:
         "published": _("Published; new version:"), "problems": _("Problems found:"),
         "noSelection": _("Select a lane, user task or event to edit its properties."),
         "imported": _("Imported as a draft."), "failed": _("The request failed."), "draft": _("Draft"),
+        "props": property_labels(),
+    }
+
+
+def property_labels() -> dict:
+    """Label and short help of each field of the properties panel, by the property's own key."""
+    timer_help = _("A Python expression: write a duration with its quotes, such as \"PT1H\", or the name of "
+                   "a date in the case data.")
+    return {
+        "role": {"label": _("Role of the lane"), "help": _("The user tasks in this lane go to holders of this role.")},
+        "id": {"label": _("Element id"),
+               "help": _("Also names the task's form and its step: letters, digits and _ only.")},
+        "name": {"label": _("Name"), "help": _("Shown on the diagram and in the inbox.")},
+        "due": {"label": _("Due within"),
+                "help": _("ISO 8601 duration from when the task opens, such as P2D (2 days) or PT4H (4 hours).")},
+        "escalation_role": {"label": _("Escalate to role"),
+                            "help": _("Who is told when the task is overdue.")},
+        "escalate_after": {"label": _("Escalate after"),
+                           "help": _("ISO 8601 duration after the due time, such as P1D.")},
+        "articles": {"label": _("Articles"),
+                     "help": _("The articles of the regulations this step enforces, separated by commas, "
+                               "such as MED.3,MED.4.")},
+        "timer timeDuration": {"label": _("Timer: duration"), "help": timer_help},
+        "timer timeDate": {"label": _("Timer: date"), "help": timer_help},
+        "timer timeCycle": {"label": _("Timer: cycle"), "help": timer_help},
     }

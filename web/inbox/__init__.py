@@ -48,10 +48,10 @@ def task(task_id: int):
             return redirect(url_for("inbox.index"))
     may_act = row.status == "open" and cases.may_act(session, row, current_user)
     snapshot = cases.snapshot(row.instance)
-    earlier = recorded_by_steps(row.instance.process_id, cases.tasks_of_case(session, row.instance_id), snapshot["data"])
+    earlier = recorded_by_steps(row.instance, cases.tasks_of_case(session, row.instance_id), snapshot["data"])
     return render_template("inbox/task.html", task=row, form=form, values=values, errors=errors, error=error,
                            may_act=may_act, case=row.instance, snapshot=snapshot, earlier_steps=earlier,
-                           start_form=forms.load(row.instance.process_id, "start"),
+                           start_form=forms.of_case(row.instance, "start"),
                            case_assets=assets.assets_of_case(session, row.instance_id)), status
 
 

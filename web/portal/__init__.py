@@ -17,7 +17,7 @@ bp = Blueprint("portal", __name__, template_folder="templates")
 @login_required
 def home():
     published = set(definitions.published_process_ids(db()))
-    startable = [p for pid, p in PROCEDURES.items() if pid in published and forms.exists(pid, "start")]
+    startable = [p for pid, p in PROCEDURES.items() if pid in published and forms.start_form(db(), pid)]
     return render_template("portal/home.html", procedures=startable,
                            my_cases=inbox.my_cases(db(), current_user.id),
                            inbox_counts=inbox.counts(db(), current_user.id))
@@ -26,9 +26,9 @@ def home():
 @bp.route("/start/<process_id>", methods=["GET", "POST"])
 @login_required
 def start(process_id: str):
-    if process_id not in PROCEDURES or not forms.exists(process_id, "start"):
+    form = forms.start_form(db(), process_id) if process_id in PROCEDURES else None
+    if form is None:
         raise NotFound("process_not_found", process_id=process_id)
-    form = forms.load(process_id, "start")
     values, errors, error = {}, {}, None
     if request.method == "POST":
         values = form.from_html(request.form)

@@ -49,16 +49,22 @@
     registry.forEach((element) => canvas.removeMarker(element, 'has-problem'));
     const list = $('problems');
     list.textContent = '';
+    const byElement = {};
     (problems || []).forEach((p) => {
       const item = el('li', { class: 'list-group-item list-group-item-danger py-1', 'data-element': p.element_id || '' },
         (p.element_id ? `${p.element_id}: ` : '') + p.message);
       list.appendChild(item);
       if (p.element_id && registry.get(p.element_id)) {
         item.addEventListener('click', () => { canvas.scrollToElement(registry.get(p.element_id)); });
-        canvas.addMarker(p.element_id, 'has-problem');
-        overlays.add(p.element_id, 'problem', { position: { top: -14, left: 0 },
-          html: el('span', { class: 'problem-badge', title: p.message }, p.message) });
+        (byElement[p.element_id] = byElement[p.element_id] || []).push(p.message);
       }
+    });
+    // One badge per element (its first problem, and how many more): stacked badges would hide each other.
+    Object.entries(byElement).forEach(([id, messages]) => {
+      canvas.addMarker(id, 'has-problem');
+      const more = messages.length > 1 ? ` (+${messages.length - 1})` : '';
+      overlays.add(id, 'problem', { position: { top: -14, left: 0 },
+        html: el('span', { class: 'problem-badge', title: messages.join('\n') }, messages[0] + more) });
     });
     $('problems').dataset.count = String((problems || []).length);
   }
@@ -96,10 +102,15 @@
     modeling.updateProperties(element, { extensionElements: ext });
   }
 
-  function input(label, value, onChange, options) {
+  // A field of the panel: `key` is the property's own name (the element id `prop-<key>` keeps it); the label
+  // and the short help come translated from the page (t.props), the raw key stays visible as a hint.
+  function input(key, value, onChange, options) {
     const group = el('div', { class: 'mb-2' });
-    const id = `prop-${label.replace(/\W/g, '_')}`;
-    group.appendChild(el('label', { class: 'form-label mb-0', for: id }, label));
+    const id = `prop-${key.replace(/\W/g, '_')}`;
+    const text = (t.props || {})[key] || { label: key, help: '' };
+    const label = el('label', { class: 'form-label mb-0', for: id }, text.label);
+    if (text.label !== key) { label.appendChild(el('code', { class: 'ms-1 prop-key' }, key.replace(' ', '.'))); }
+    group.appendChild(label);
     let field;
     if (options) {
       field = el('select', { class: 'form-select form-select-sm', id });
@@ -110,6 +121,10 @@
     }
     field.addEventListener('change', () => onChange(field.value.trim()));
     group.appendChild(field);
+    if (text.help) {
+      field.setAttribute('aria-describedby', `${id}-help`);
+      group.appendChild(el('div', { class: 'form-text prop-help', id: `${id}-help` }, text.help));
+    }
     return group;
   }
 
@@ -296,6 +311,7 @@
     data.append('file', file);
     call('POST', '/import', data, true).then((r) => {
       if (!r.ok) { report(r); return; }
+      forms = r.json.forms || {};  // the draft's forms, with those the import read (camunda:formData)
       load(r.json.bpmn_xml).then(() => {
         report(r, t.imported);
         nowDraft();
