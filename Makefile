@@ -5,7 +5,7 @@ PYTHON ?= python3
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 VENDOR := web/static/vendor
 
-.PHONY: setup run test test-sqlite test-postgres bench clean
+.PHONY: setup run test test-sqlite test-postgres bench bench-http clean
 
 setup: $(VENV)/.installed node_modules/.installed $(VENDOR)/.copied translations/.compiled
 
@@ -42,9 +42,18 @@ test: setup
 		BAOMI_TEST_DATABASE_URL="$${DATABASE_URL:-$(PG_URL)}" $(BIN)/python -m pytest -q -p no:cacheprovider; \
 	else echo "PostgreSQL not reachable: skipped the PostgreSQL pass"; fi
 
+# Issue 8's figures (docs/PERFORMANCE.md); 6 to 9 minutes on 2 cores. The scale benches need PostgreSQL.
 bench: setup
 	$(BIN)/python bench/engine_step.py
+	$(BIN)/python bench/history_growth.py
+	$(BIN)/python bench/worker_memory.py
 	$(BIN)/python bench/ledger_export.py
+	$(BIN)/python bench/inbox_scale.py
+
+# gunicorn (4 workers) on PostgreSQL under simulated users, and the plot docs/latency_vs_concurrency.png.
+bench-http: setup
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python bench/http_load.py
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) instance translations/.compiled

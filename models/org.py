@@ -118,7 +118,8 @@ def in_force(today: date | None = None):
     """SQL condition: the assignment is in force on `today` (the office's date by default). The listener
     below adds it to ORM queries, but not inside every Core construct (`exists().where(and_(...))` escapes
     it), so hand-built role subqueries say it themselves."""
-    today = today or office_today()
+    if today is None:  # `today` may be a bound parameter of a statement built once
+        today = office_today()
     return and_(or_(RoleAssignment.start_date.is_(None), RoleAssignment.start_date <= today),
                 or_(RoleAssignment.end_date.is_(None), RoleAssignment.end_date >= today))
 
@@ -133,9 +134,22 @@ def _only_roles_in_force(state):
     only on the days it is in force: one rule here rather than a date condition in every query."""
     if not state.is_select or state.execution_options.get(ALL_TERMS):
         return
-    today = office_today()
-    state.statement = state.statement.options(with_loader_criteria(
-        RoleAssignment,
-        lambda cls: and_(or_(cls.start_date.is_(None), cls.start_date <= today),
-                         or_(cls.end_date.is_(None), cls.end_date >= today)),
-        include_aliases=True))
+    state.statement = state.statement.options(_in_force_option(office_today()))
+
+
+_IN_FORCE_OPTION: tuple[date, object] | None = None
+
+
+def _in_force_option(today: date):
+    """The loader option for `today`, built once a day: building it analyses the lambda, which cost more
+    than the rest of a small query (issue 8); the option itself is immutable and safe to share."""
+    global _IN_FORCE_OPTION
+    cached = _IN_FORCE_OPTION
+    if cached is None or cached[0] != today:
+        option = with_loader_criteria(
+            RoleAssignment,
+            lambda cls: and_(or_(cls.start_date.is_(None), cls.start_date <= today),
+                             or_(cls.end_date.is_(None), cls.end_date >= today)),
+            include_aliases=True)
+        cached = _IN_FORCE_OPTION = (today, option)
+    return cached[1]

@@ -1,19 +1,28 @@
 """Who may act on a task: lanes are roles, scoped to the applicant's section; duties stay separate."""
-from sqlalchemy import and_, event, exists, false, or_, select
+from types import SimpleNamespace
+
+from sqlalchemy import and_, bindparam, event, exists, false, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from models import HumanTask, ProcessInstance, RoleAssignment, User
-from models.org import in_force
+from models import Delegation, HumanTask, ProcessInstance, RoleAssignment, User
+from models.org import ALL_TERMS, in_force, office_today
+from services import case_readers  # readers copied in see a case; a module import, as it imports us
 from services.errors import Conflict, Forbidden
 from services.roles import APPLICANT_LANE
+
+
+# Built once, with the in-force condition spelled out (so the ORM listener need not add it again): every
+# request asks this, and building the statement cost four times running it (issue 8).
+_ROLES_OF_USER = select(RoleAssignment.role, RoleAssignment.section_id).where(
+    RoleAssignment.user_id == bindparam("user_id"), in_force(bindparam("today"))
+).execution_options(**{ALL_TERMS: True})
 
 
 def _assignments(session: Session, user_id: int) -> list[tuple[str, int | None]]:
     """The user's (role, section) pairs, read once per transaction (one request, one job)."""
     key = ("role_assignments", user_id)
     if key not in session.info:
-        session.info[key] = session.execute(select(RoleAssignment.role, RoleAssignment.section_id)
-                                            .where(RoleAssignment.user_id == user_id, in_force())).all()
+        session.info[key] = session.execute(_ROLES_OF_USER, {"user_id": user_id, "today": office_today()}).all()
     return session.info[key]
 
 

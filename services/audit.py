@@ -14,13 +14,18 @@ _PENDING = "audit_pending"
 
 
 def record(session: Session, action: str, actor_id: int | None, instance_id: int | None = None,
-           task_id: int | None = None, **details) -> AuditEvent:
-    """Append one audit event; the caller's commit makes it durable with the change (and a rollback drops it)."""
-    entry = AuditEvent(at=utcnow(), action=action, actor_id=actor_id, instance_id=instance_id, task_id=task_id,
+           task_id=None, **details) -> AuditEvent:
+    """Append one audit event; the caller's commit makes it durable with the change (and a rollback drops it).
+    `task_id` may be a task row not yet flushed: its id is read when the event is chained, after the flush,
+    so a step needs no flush of its own just to name its new tasks."""
+    entry = AuditEvent(at=utcnow(), action=action, actor_id=actor_id, instance_id=instance_id,
                        details=json.dumps(details, ensure_ascii=False, default=str))
+    row = task_id if hasattr(task_id, "__table__") else None  # a mapped row: its id comes at commit
+    if row is None:
+        entry.task_id = task_id
     if not session.in_transaction():
         session.begin()  # so that a rollback, even one before any SQL, is seen and drops the event
-    session.info.setdefault(_PENDING, []).append(entry)
+    session.info.setdefault(_PENDING, []).append((entry, row))
     return entry
 
 
@@ -34,8 +39,11 @@ def events_of_case(session: Session, instance_id: int) -> list[AuditEvent]:
 def _append_pending(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
     if pending:
-        session.flush()  # the transaction's other changes (and their row locks) first
-        audit_chain.append(session, pending)
+        session.flush()  # the transaction's other changes (and their row locks, and new rows' ids) first
+        for entry, row in pending:
+            if row is not None:
+                entry.task_id = row.id
+        audit_chain.append(session, [entry for entry, _row in pending])
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from datetime import timezone
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -42,45 +42,64 @@ def append(session: Session, events: list[AuditEvent]) -> None:
     on SQLite, so a second writer waits here until this transaction ends and then reads the new head;
     two appends can never both link to the same predecessor. Called at commit (services/audit.py), after
     every other change of the transaction is flushed, so this lock is the last one taken: a transaction
-    holding it waits for no other lock, and no deadlock can form around it."""
+    holding it waits for no other lock, and no deadlock can form around it.
+
+    Three statements whatever the number of events (lock and read the head, insert the rows, move the
+    head), in Core: the rows are written once and never change, so the ORM's unit of work buys nothing."""
     if not events:
         return
-    head = _locked_head(session)
-    prev = head.last_hash
+    conn = session.connection()
+    prev = _locked_head_hash(session, conn)
+    rows = []
     for event in events:
         if event.at is None:
             raise ValueError("an audit event needs its time before it is chained")
         event.prev_hash = prev
         event.row_hash = prev = hash_of(event, event.prev_hash)
-        session.add(event)
-    session.flush()
-    head.last_event_id = events[-1].id
-    head.last_hash = prev
-    session.flush()
+        rows.append({c: getattr(event, c) for c in _COLUMNS})
+    # One INSERT for the transaction's events; the returned ids come back in the rows' order. (On
+    # PostgreSQL one WITH statement could also move the head, a round trip less: measured slower, 0.7 ms.)
+    ids = conn.execute(_INSERT_EVENTS, rows).scalars().all()
+    if any(later <= earlier for earlier, later in zip(ids, ids[1:])):
+        # The chain runs in id order: ids out of the rows' order would break it, so refuse rather than store.
+        raise RuntimeError(f"audit rows got ids out of order: {ids}")
+    for event, event_id in zip(events, ids):
+        event.id = event_id
+    conn.execute(_MOVE_HEAD, {"last_event_id": ids[-1], "last_hash": prev})
 
 
-def _locked_head(session: Session) -> AuditChainHead:
-    locked = session.execute(update(AuditChainHead).where(AuditChainHead.id == HEAD_ID)
-                             .values(appended=AuditChainHead.appended + 1)
-                             .execution_options(synchronize_session=False)).rowcount
-    if locked != 1:
+# Built once: a step's statements are the same every time, only their parameters change.
+_EVENTS = AuditEvent.__table__
+_HEAD = AuditChainHead.__table__
+_COLUMNS = ("at", "actor_id", "action", "instance_id", "task_id", "details", "prev_hash", "row_hash")
+_INSERT_EVENTS = _EVENTS.insert().returning(_EVENTS.c.id, sort_by_parameter_order=True)
+_LOCK_HEAD = _HEAD.update().where(_HEAD.c.id == HEAD_ID).values(appended=_HEAD.c.appended + 1) \
+    .returning(_HEAD.c.last_hash)
+_MOVE_HEAD = _HEAD.update().where(_HEAD.c.id == HEAD_ID)
+
+
+def _locked_head_hash(session: Session, conn) -> str:
+    """Lock the head row and read the hash the next row links to, in one statement (UPDATE … RETURNING)."""
+    last_hash = conn.execute(_LOCK_HEAD).scalar()
+    if last_hash is None:
         _create_head(session)
-    head = session.get(AuditChainHead, HEAD_ID, populate_existing=True)
-    return head
+        last_hash = conn.execute(_LOCK_HEAD).scalar()
+    return last_hash
 
 
 def _create_head(session: Session) -> None:
-    """The first append of an empty log; a concurrent first append may win, then we lock its row."""
+    """The first append of an empty log; a concurrent first append may win, then we wait for its row."""
     last = session.execute(select(AuditEvent.id, AuditEvent.row_hash).order_by(AuditEvent.id.desc())
                            .limit(1)).first()
+    head = AuditChainHead(id=HEAD_ID, last_event_id=last.id if last else None,
+                          last_hash=(last.row_hash or GENESIS) if last else GENESIS, appended=0)
     try:
         with session.begin_nested():
-            session.add(AuditChainHead(id=HEAD_ID, last_event_id=last.id if last else None,
-                                       last_hash=(last.row_hash or GENESIS) if last else GENESIS, appended=1))
+            session.add(head)
+        # Appends move the head with Core statements; an ORM copy left in the session would go stale.
+        session.expunge(head)
     except IntegrityError:
-        session.execute(update(AuditChainHead).where(AuditChainHead.id == HEAD_ID)
-                        .values(appended=AuditChainHead.appended + 1)
-                        .execution_options(synchronize_session=False))
+        pass  # the caller's UPDATE now finds (and locks) the winner's row
 
 
 @dataclass(frozen=True)
@@ -104,7 +123,7 @@ def verify(session: Session) -> tuple[int, list[Problem]]:
         pending = row
     if pending is not None:
         walk.check(pending, None)
-    walk.check_head(session.get(AuditChainHead, HEAD_ID))
+    walk.check_head(session.get(AuditChainHead, HEAD_ID, populate_existing=True))
     return walk.count, walk.problems
 
 

@@ -11,6 +11,10 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnviron
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins import ServiceTaskMixin, StartEventMixin
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
+from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
+from SpiffWorkflow.bpmn.specs.control import _EndJoin
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser import SpiffBpmnParser, VALIDATOR
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
@@ -155,6 +159,12 @@ def _lookup(data: dict, dotted: str | None) -> str | None:
 _TIMER_EVENTS = {"TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition"}
 
 
+def _has_join(spec) -> bool:
+    """Whether a process waits for several incoming branches anywhere (parallel or inclusive gateways). The
+    engine's own end join of every process waits only for unfinished tasks, so it does not count."""
+    return any(isinstance(t, UnstructuredJoin) and not isinstance(t, _EndJoin) for t in spec.task_specs.values())
+
+
 class Case:
     """One running workflow, restored from or about to be written to its TEXT column."""
 
@@ -182,7 +192,33 @@ class Case:
 
     def dump(self) -> str:
         """The state as JSON text, key order untouched (task data is restored in that order)."""
+        self._forget_earlier_rounds()
         return _SERIALIZER.serialize_json(self._wf)
+
+    def _forget_earlier_rounds(self) -> None:
+        """Drop the completed tasks of earlier rounds of a loop (a revise loop adds its steps to the tree every
+        round; 50 rounds made the state 20 times larger and each step 4 times slower, issue 8). A task goes
+        when a later round of the same step lies below it on the path to the last completed task, and the
+        path is a plain chain there (one parent, one child); its child takes its place. Every task keeps its
+        own data (the stored deltas are recomputed against the new parent), and the latest round of each step
+        stays: what earlier_steps, completed_bpmn_ids and send_back read. Not in processes with joins (which
+        look back at their incoming branches) or subprocesses, nor around multi-instance steps."""
+        wf = self._wf
+        if wf.subprocesses or wf.last_task is None or _has_join(wf.spec):
+            return
+        seen, task = set(), wf.last_task
+        while task is not None and task.parent is not None:
+            parent = task.parent
+            name = task.task_spec.name
+            if name in seen and task.state == TaskState.COMPLETED and len(task._children) == 1 \
+                    and len(parent._children) == 1 and task is not wf.last_task \
+                    and not _is_multi_instance(task.task_spec) and not _is_multi_instance(parent.task_spec):
+                child = task.children[0]
+                parent._children = [child.id]
+                child._parent = parent.id
+                del wf.tasks[task.id]
+            seen.add(name)
+            task = parent
 
     def ready_user_tasks(self) -> list[ReadyTask]:
         tasks = self._wf.get_tasks(state=TaskState.READY, manual=True)
