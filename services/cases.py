@@ -47,7 +47,7 @@ def start_case(session: Session, process_id: str, applicant: User, payload: dict
     instance = ProcessInstance(
         definition_id=definition.id, process_id=process_id, applicant_id=applicant.id,
         section_id=applicant.section_id, status="running",
-        business_key=f"{procedure.key_prefix}{now:%Y%m%d}-{secrets.token_hex(3).upper()}",
+        business_key=_new_business_key(session, procedure.key_prefix, now),
         created_at=now, updated_at=now,
     )
     session.add(instance)
@@ -59,6 +59,16 @@ def start_case(session: Session, process_id: str, applicant: User, payload: dict
                  version=definition.version, business_key=instance.business_key)
     _save(session, instance, case, now)
     return instance
+
+
+def _new_business_key(session: Session, prefix: str, now: datetime) -> str:
+    """A key unused so far: 8 random hex digits a day (at 5,000 cases a day, two draw the same about once a year),
+    drawn again on the rare clash rather than failing the application."""
+    for _attempt in range(5):
+        key = f"{prefix}{now:%Y%m%d}-{secrets.token_hex(4).upper()}"
+        if not session.scalar(select(exists().where(ProcessInstance.business_key == key))):
+            return key
+    raise Conflict("case_changed")
 
 
 def claim(session: Session, task_id: int, user: User) -> HumanTask:
@@ -164,7 +174,11 @@ def _task_to_act_on(session: Session, task_id: int, user: User) -> tuple[HumanTa
             raise Conflict("task_closed")
         assignment.check_can_act(session, task, user, case_tasks)
     except DomainError:
-        if not assignment.can_view_case(session, user, task.instance):
+        # A candidate who lost the race to another approver learns the task is closed (409), not that it
+        # never existed: the task was theirs to see a moment ago.
+        was_candidate = task.assignee_id == user.id or assignment.holds_role(session, user.id, task.role,
+                                                                            task.section_id)
+        if not was_candidate and not assignment.can_view_case(session, user, task.instance):
             raise NotFound("not_found") from None
         raise
     return task, case_tasks

@@ -1,8 +1,10 @@
 """Every endpoint's refusals: 401 anonymous, 403 not yours, 404 unknown or out of reach, 409, 422, 400."""
+from datetime import datetime
+
 from sqlalchemy import select
 
 from models import HumanTask
-from tests.carry_out_helpers import APPLICANT, LEADER, SECTION_HEAD, SECURITY_OFFICE, start
+from tests.carry_out_helpers import APPLICANT, LEADER, SECTION_HEAD, SECURITY_OFFICE, open_task, start
 
 
 def _first_task(db, instance_id):
@@ -123,3 +125,41 @@ def test_security_office_sees_every_case_but_employees_only_their_own(api, db):
     instance_id = start(api(APPLICANT), db).get_json()["instance"]["id"]
     assert api(SECURITY_OFFICE).get(f"/api/v1/instances/{instance_id}").status_code == 200
     assert api("wangfang").get(f"/api/v1/instances/{instance_id}").status_code == 404
+
+
+def test_a_candidate_who_loses_the_race_hears_409_and_an_outsider_404(api, db):
+    """Two maintainers see the preparation task; the one who comes second learns it is closed, while
+    someone who never could act on it learns nothing (404)."""
+    from models import RoleAssignment, User
+    from tests.carry_out_helpers import complete
+    from tests.repair_scrapping_helpers import MAINTAINER, approved_repair, preparation_body, user_id
+
+    second = db.scalar(select(User).where(User.username == "wangfang"))
+    db.add(RoleAssignment(user_id=second.id, role="maintainer", section_id=None))
+    db.commit()
+    approved_repair(api, db)
+    task = open_task(api("wangfang"), "prepare_repair")
+    body = preparation_body(db)
+    assert user_id(db, MAINTAINER) != second.id
+    complete(api(MAINTAINER), "prepare_repair", body)
+    late = api("wangfang").post(f"/api/v1/tasks/{task['id']}/complete", json=body)
+    assert late.status_code == 409 and late.get_json()["code"] == "task_closed"
+    outsider = api("qianyu").post(f"/api/v1/tasks/{task['id']}/complete", json=body)
+    assert outsider.status_code == 404
+
+
+def test_business_keys_are_drawn_again_on_a_clash(api, db, monkeypatch):
+    """A clash of the random part must not fail an application (rare, but it happens at scale): the key
+    is drawn again."""
+    import secrets
+
+    from models import ProcessInstance
+    from services import cases
+
+    assert start(api(APPLICANT), db).status_code == 201
+    taken = db.scalar(select(ProcessInstance.business_key))
+    prefix, day, suffix = taken[:-17], taken[-17:-9], taken[-8:]
+    draws = iter([suffix.lower(), "0000000b"])
+    monkeypatch.setattr(secrets, "token_hex", lambda n: next(draws))
+    key = cases._new_business_key(db, prefix, datetime.strptime(day, "%Y%m%d"))
+    assert key == f"{prefix}{day}-0000000B"
