@@ -25,6 +25,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from web.assets import api_bp as assets_api_bp, bp as assets_bp
     from web.auth import bp as auth_bp
     from web.cases import bp as cases_bp
+    from web.collaboration import bp as collaboration_bp
     from web.compliance import bp as compliance_bp
     from web.destruction import bp as destruction_bp
     from web.destruction.pages import bp as destruction_pages_bp
@@ -42,6 +43,11 @@ def create_app(overrides: dict | None = None) -> Flask:
                compliance_bp, assets_bp, assets_api_bp, destruction_bp, destruction_pages_bp, duties_bp,
                registers_bp, registers_api_bp, org_bp, org_api_bp, designer_bp):
         app.register_blueprint(bp)
+    app.register_blueprint(collaboration_bp)  # readers, comments, attachments, the approval sheet
+    from web.case_actions import api as case_actions_api, bp as case_actions_bp  # send back, withdraw, transfer, urge, delegation
+    app.register_blueprint(case_actions_bp), app.register_blueprint(case_actions_api.bp)
+    from web.added_approvers import bp as added_approvers_bp  # 加签, 减签
+    app.register_blueprint(added_approvers_bp)
     cli.init_app(app)
     steps.load_all()
     if app.config["BAOMI_SCHEDULER"] == "inprocess" and _is_serving_process(app):

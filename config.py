@@ -53,6 +53,9 @@ class Config:
     BAOMI_SIGN_IN_LOCKOUT_AFTER = int(os.environ.get("BAOMI_SIGN_IN_LOCKOUT_AFTER", "5"))
     BAOMI_SIGN_IN_LOCKOUT_MINUTES = int(os.environ.get("BAOMI_SIGN_IN_LOCKOUT_MINUTES", "15"))
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    # Files attached to a case (services/case_attachments.py). Only the upload routes take a body this large:
+    # web/collaboration raises MAX_CONTENT_LENGTH above for them alone, by this plus room for the form.
+    BAOMI_ATTACHMENT_MAX_BYTES = int(os.environ.get("BAOMI_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
 
 
 def load(overrides: dict | None = None) -> dict:

@@ -59,14 +59,64 @@ def _filled_another_approval(session: Session, task: HumanTask, user_id: int,
         HumanTask.kind == "approval", HumanTask.bpmn_id != task.bpmn_id))) or False
 
 
-def check_can_act(session: Session, task: HumanTask, user: User, case_tasks: list[HumanTask] | None = None) -> None:
+def delegators_of(session: Session, user_id: int) -> list[int]:
+    """Whom the user stands in for today (standing delegation, services/delegation.py), read once per
+    transaction."""
+    key = ("role_assignments", "delegators", user_id)  # dropped with the role memo at transaction end
+    if key not in session.info:
+        today = office_today()
+        session.info[key] = sorted(set(session.scalars(select(Delegation.delegator_id).where(
+            Delegation.delegate_id == user_id, Delegation.revoked_at.is_(None),
+            Delegation.starts_on <= today, Delegation.ends_on >= today))))
+    return session.info[key]
+
+
+def check_can_act(session: Session, task: HumanTask, user: User, case_tasks: list[HumanTask] | None = None) -> int | None:
     """Refuse, with the reason, a user who may not claim or complete this task (`case_tasks`: every task
-    row of the case, when the caller has them already)."""
+    row of the case, when the caller has them already). A delegate may act where the delegator may, if
+    separation of duties allows the delegate too: then the delegator's id is returned ("X for Y")."""
+    try:
+        _check_person(session, task, user.id, case_tasks)
+        return None
+    except (Conflict, Forbidden) as own_refusal:
+        refusal = own_refusal
+        for delegator_id in delegators_of(session, user.id):
+            try:
+                _check_person(session, task, delegator_id, case_tasks)
+            except (Conflict, Forbidden):
+                continue
+            try:
+                _check_separation(session, task, user.id, case_tasks)
+            except Forbidden as separated:  # the delegator could: say why the delegate may not
+                refusal = separated
+                continue
+            return delegator_id
+        raise refusal
+
+
+# Tasks of one named person: personal tasks, and an approver's added by hand (加签, services/added_approvers.py).
+PERSONAL_KINDS = ("personal", "added_approval")
+
+
+def _check_separation(session: Session, task: HumanTask, user_id: int, case_tasks) -> None:
+    """The duties a delegate keeps separate in their own person, whomever they stand in for."""
+    if task.role == APPLICANT_LANE or task.kind in PERSONAL_KINDS:
+        return
+    if user_id == task.instance.applicant_id:
+        raise Forbidden("own_case")
+    if user_id == task.excluded_user_id:
+        raise Forbidden("subject_of_case")
+    if task.kind == "approval" and _filled_another_approval(session, task, user_id, case_tasks):
+        raise Forbidden("second_approval")
+
+
+def _check_person(session: Session, task: HumanTask, user_id: int, case_tasks) -> None:
+    user = SimpleNamespace(id=user_id)
     instance = task.instance
     if instance.status != "running":
         # A suspended case, or one in error, waits for the admin; nobody acts on it meanwhile.
         raise Conflict("case_not_running")
-    if task.role == APPLICANT_LANE or task.kind == "personal":
+    if task.role == APPLICANT_LANE or task.kind in PERSONAL_KINDS:
         # Personal tasks (the applicant's own, a named successor's) belong to one person only.
         if user.id != task.assignee_id:
             raise Forbidden("not_a_candidate")
@@ -109,12 +159,30 @@ def group_task_filter(session: Session, user_id: int):
     )
 
 
+def inbox_group_filter(session: Session, user_id: int):
+    """group_task_filter, widened by the group tasks of those the user stands in for (delegation) that
+    the user's own separation of duties allows; the plain filter when the user stands in for nobody."""
+    own = group_task_filter(session, user_id)
+    delegators = delegators_of(session, user_id)
+    if not delegators:
+        return own
+    other = aliased(HumanTask)
+    separate = and_(
+        ProcessInstance.applicant_id != user_id,
+        or_(HumanTask.excluded_user_id.is_(None), HumanTask.excluded_user_id != user_id),
+        or_(HumanTask.kind != "approval",
+            ~exists().where(other.instance_id == HumanTask.instance_id, other.completed_by_id == user_id,
+                            other.kind == "approval", other.bpmn_id != HumanTask.bpmn_id)))
+    return or_(own, *[and_(group_task_filter(session, d), separate) for d in delegators])
+
+
 # Office-wide roles that oversee every case (the security office registers and inspects, MED.1).
 OVERSIGHT_ROLES = ("security_office", "security_committee", "leader", "admin")
 
 
-def can_view_case(session: Session, user: User, instance: ProcessInstance) -> bool:
-    """The applicant, whoever took part, a candidate of an open task, and the office-wide overseers."""
+def can_view_case(session: Session, user: User, instance: ProcessInstance, delegated: bool = True) -> bool:
+    """The applicant, whoever took part, a candidate of an open task, the office-wide overseers, and the
+    readers copied in (services.case_readers)."""
     if user.id == instance.applicant_id:
         return True
     if any(role in OVERSIGHT_ROLES and section is None for role, section in _assignments(session, user.id)):
@@ -122,8 +190,12 @@ def can_view_case(session: Session, user: User, instance: ProcessInstance) -> bo
     took_part = select(exists().where(
         HumanTask.instance_id == instance.id,
         or_(HumanTask.completed_by_id == user.id, HumanTask.assignee_id == user.id)))
-    if session.scalar(took_part):
+    if session.scalar(took_part) or case_readers.is_reader(session, user.id, instance.id):
         return True
     open_roles = session.execute(select(HumanTask.role, HumanTask.section_id).where(
         HumanTask.instance_id == instance.id, HumanTask.status == "open")).all()
-    return any(holds_role(session, user.id, role, section) for role, section in open_roles)
+    if any(holds_role(session, user.id, role, section) for role, section in open_roles):
+        return True
+    # A delegate sees what the delegators see (one step only: delegations do not chain).
+    return delegated and any(can_view_case(session, SimpleNamespace(id=d), instance, delegated=False)
+                             for d in delegators_of(session, user.id))

@@ -14,6 +14,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from models import HumanTask, ProcessDefinition, ProcessInstance, User, utcnow
 from services import assignment, audit, completion_requests, definitions, engine, form_checks, forms, steps
+from services import resubmission
+from services import added_approvers  # a module import: it imports this module too
 from services.errors import Conflict, DomainError, Forbidden, NotFound
 from services.procedures import PROCEDURES
 from services.roles import APPLICANT_LANE
@@ -74,21 +76,23 @@ def _new_business_key(session: Session, prefix: str, now: datetime) -> str:
 def claim(session: Session, task_id: int, user: User) -> HumanTask:
     """Take a group task; it leaves the others' group inbox."""
     task = _open_task(session, task_id, user)
-    assignment.check_can_act(session, task, user)
-    if task.assignee_id == user.id:
+    # A delegate claims for the one they stand in for: the task stays in that person's name.
+    owner = assignment.check_can_act(session, task, user) or user.id
+    if task.assignee_id == owner:
         return task
     now = utcnow()
     won = session.execute(
         update(HumanTask).where(HumanTask.id == task.id, HumanTask.status == "open",
                                 HumanTask.assignee_id.is_(None))
-        .values(assignee_id=user.id, claimed_at=now).execution_options(synchronize_session=False)
+        .values(assignee_id=owner, claimed_at=now).execution_options(synchronize_session=False)
     ).rowcount
     session.refresh(task)
     if won != 1:
         if task.status != "open":
             raise Conflict("task_closed")
         raise Conflict("claimed_by_other", name=task.assignee.display_name if task.assignee else "?")
-    audit.record(session, "task_claimed", user.id, task.instance_id, task.id, task=task.bpmn_id)
+    audit.record(session, "task_claimed", user.id, task.instance_id, task.id, task=task.bpmn_id,
+                 **({"for_user": owner} if owner != user.id else {}))
     return task
 
 
@@ -113,12 +117,19 @@ def complete_task(session: Session, task_id: int, user: User, payload: dict, loc
             return done
     with _conflict_on_concurrent_change():
         task, case_tasks = _task_to_act_on(session, task_id, user)
+        if task.kind == added_approvers.KIND:  # 加签: an added approver decides on their own task row
+            return added_approvers.decide(session, task, user, payload, locale)
         instance = task.instance
         form = forms.of_case(instance, task.bpmn_id)
         data = form.validate(payload, locale)
         form_checks.check_references(session, form, data, locale)
+        if added_approvers.holds_completion(session, task, user, payload):  # 加签: refused or held for them
+            return task
         now = utcnow()
         ctx = steps.StepContext(session, instance, user, now)
+        for_user = assignment.check_can_act(session, task, user, case_tasks)  # a delegate's principal
+        if task.bpmn_id == "start":  # sent back to its applicant (services/send_back.py): vetted anew
+            data = resubmission.vet_again(ctx, data)
         case = engine.Case.restore(definitions.parsed(instance.definition), instance.workflow_state,
                                    steps.runner(instance.process_id, ctx))
         try:
@@ -132,7 +143,7 @@ def complete_task(session: Session, task_id: int, user: User, payload: dict, loc
         task.decision = data.get("decision")
         task.comment = data.get("comment")
         audit.record(session, "task_completed", user.id, instance.id, task.id, task=task.bpmn_id,
-                     decision=task.decision, comment=task.comment)
+                     decision=task.decision, comment=task.comment, **({"for_user": for_user} if for_user else {}))
         if request_id is not None:
             completion_requests.remember(session, user, task, request_id, now)
         _save(session, instance, case, now, case_tasks)
@@ -234,13 +245,16 @@ def _sync_tasks(session: Session, instance: ProcessInstance, case: engine.Case, 
     if case_tasks is None:
         with session.no_autoflush:  # the step's changes go out in the one flush below
             case_tasks = list(session.scalars(select(HumanTask).where(
-                HumanTask.instance_id == instance.id, HumanTask.status == "open")))
-    # The in-memory status counts: the task just completed still reads "open" in the database.
-    open_rows = {t.spiff_task_id: t for t in case_tasks if t.status == "open"}
+                HumanTask.instance_id == instance.id, HumanTask.status.in_(("open", added_approvers.AWAITING)))))
+    # The in-memory status counts: the task just completed still reads "open" in the database. A task held for
+    # an approver added after it (加签) is still the engine's; an added approver's row is not.
+    open_rows = {t.spiff_task_id: t for t in case_tasks
+                 if t.status in ("open", added_approvers.AWAITING) and t.kind != added_approvers.KIND}
     ready = {t.id: t for t in case.ready_user_tasks()}
     for spiff_id, row in open_rows.items():
         if spiff_id not in ready:
             row.status = "cancelled"
+    added_approvers.follow_step(session, case_tasks)
     case_data = None
     for spiff_id, ready_task in ready.items():
         if spiff_id in open_rows:
@@ -252,7 +266,7 @@ def _sync_tasks(session: Session, instance: ProcessInstance, case: engine.Case, 
         row = HumanTask(
             instance_id=instance.id, spiff_task_id=spiff_id, bpmn_id=ready_task.bpmn_id,
             name=ready_task.name, subject=(ready_task.subject or "")[:200] or None, role=role, kind=form.kind, section_id=instance.section_id,
-            assignee_id=_assignee(ready_task.properties, role, instance, case_data),
+            assignee_id=_assignee(ready_task.properties, role, instance, case_data, ready_task.assignee),
             excluded_user_id=_excluded(ready_task.properties, case_data),
             status="open", created_at=now,
         )
@@ -262,10 +276,14 @@ def _sync_tasks(session: Session, instance: ProcessInstance, case: engine.Case, 
         audit.record(session, "task_created", None, instance.id, row, task=row.bpmn_id, role=row.role)
 
 
-def _assignee(properties: dict, role: str, instance: ProcessInstance, data: dict) -> int | None:
+def _assignee(properties: dict, role: str, instance: ProcessInstance, data: dict,
+              own: str | None = None) -> int | None:
     """The applicant's lane goes to the applicant; `assignee_from` names a data key holding a user id
-    (e.g. the successor of P5); every other task goes to its role's group."""
+    (e.g. the successor of P5), read in the task's own data first (`own`: a multi-instance child's signer,
+    services/countersign.py); every other task goes to its role's group."""
     if properties.get("assignee_from"):
+        if own is not None and own.isdigit():
+            return int(own)
         return data.get(properties["assignee_from"])
     return instance.applicant_id if role == APPLICANT_LANE else None
 

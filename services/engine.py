@@ -47,6 +47,23 @@ class ReadyTask:
     properties: dict = field(default_factory=dict)
     # What this instance of the task is about, e.g. which system a parallel child handles (`name_from`).
     subject: str | None = None
+    # `assignee_from` read in this task's own data: a multi-instance child's signer (services/countersign.py).
+    assignee: str | None = None
+
+
+@dataclass(frozen=True)
+class EarlierStep:
+    """A step a case can be sent back to; `undone` names the service tasks the send-back would undo."""
+
+    id: str
+    bpmn_id: str
+    lane: str | None
+    is_start: bool
+    undone: list = field(default_factory=list)
+
+
+def _is_multi_instance(spec) -> bool:
+    return isinstance(spec, MultiInstanceTask)
 
 
 class _SpecByReference(BpmnWorkflowConverter):
@@ -97,6 +114,16 @@ def parse(bpmn_xml: str, process_id: str) -> ParsedProcess:
     except Exception as err:  # lxml raises its own XMLSyntaxError family
         raise EngineError(f"{process_id}: {err}") from err
     return ParsedProcess(process_id, spec, subprocess_specs)
+
+
+def task_properties(parsed: ParsedProcess, bpmn_id: str) -> dict:
+    """The spiffworkflow properties of the user task `bpmn_id` as drawn (a multi-instance task's child, or a
+    task of an embedded subprocess, included); {} when there is none."""
+    for spec in [parsed.spec, *parsed.subprocess_specs.values()]:
+        for task_spec in spec.task_specs.values():
+            if task_spec.bpmn_id == bpmn_id and task_spec.manual:
+                return dict(task_spec.extensions.get("properties", {}))
+    return {}
 
 
 def parse_duration(text: str) -> timedelta:
@@ -221,15 +248,17 @@ class Case:
             task = parent
 
     def ready_user_tasks(self) -> list[ReadyTask]:
-        tasks = self._wf.get_tasks(state=TaskState.READY, manual=True)
+        tasks = self._wf.get_tasks(state=TaskState.READY, manual=True) + self._held_start()
         return [
             ReadyTask(
                 id=str(t.id),
-                bpmn_id=t.task_spec.bpmn_id,
+                # A held start event is the applicant's step: the start form, in the applicant's hands.
+                bpmn_id="start" if t.state == TaskState.WAITING else t.task_spec.bpmn_id,
                 name=t.task_spec.bpmn_name or t.task_spec.bpmn_id,
-                lane=t.task_spec.lane,
+                lane=None if t.state == TaskState.WAITING else t.task_spec.lane,
                 properties=dict(t.task_spec.extensions.get("properties", {})),
                 subject=_lookup(t.data, t.task_spec.extensions.get("properties", {}).get("name_from")),
+                assignee=_lookup(t.data, t.task_spec.extensions.get("properties", {}).get("assignee_from")),
             )
             for t in tasks
         ]
@@ -242,11 +271,73 @@ class Case:
             task = self._wf.get_task_from_id(UUID(task_id))
         except SpiffWorkflowException:
             task = None
-        if task is None or task.state != TaskState.READY or not task.task_spec.manual:
+        held = task is not None and task in self._held_start()
+        if held:
+            task._set_state(TaskState.READY)  # the applicant resubmits a case sent back to them
+        if task is None or task.state != TaskState.READY or not (task.task_spec.manual or held):
             raise EngineError(f"task {task_id} is not ready")
         task.data.update(data)
         task.run()
         self._run_engine()
+
+    def earlier_steps(self, task_id: str) -> list[EarlierStep]:
+        """The steps a READY task could send its case back to: the completed user tasks on its path (inner
+        first), then the start event (the applicant's step); each with the service tasks it would undo."""
+        from uuid import UUID
+
+        try:
+            task = self._wf.get_task_from_id(UUID(task_id))
+        except (SpiffWorkflowException, ValueError):  # no task of the engine's (e.g. an added approver's, 加签)
+            return []
+        found, seen = [], {task.task_spec.bpmn_id}
+        while task is not None:
+            parent = task.parent
+            if parent is None and task.workflow.parent_task_id is not None:  # out of a (multi-instance) subprocess
+                parent = self._wf.get_task_from_id(task.workflow.parent_task_id)
+            task = parent
+            if task is None or task.task_spec.bpmn_id in seen:
+                continue
+            spec = task.task_spec
+            top_start = isinstance(spec, StartEventMixin) and task.workflow is self._wf
+            if (spec.manual and task.state == TaskState.COMPLETED and not _is_multi_instance(spec)) or top_start:
+                seen.add(spec.bpmn_id)
+                undone = sorted({t.task_spec.bpmn_id for t in self._branch(task)
+                                 if isinstance(t.task_spec, ServiceTaskMixin) and t.state == TaskState.COMPLETED})
+                found.append(EarlierStep(str(task.id), spec.bpmn_id, spec.lane, top_start, undone))
+        return found
+
+    def send_back(self, to_task_id: str) -> None:
+        """Reset the case to an earlier step (SpiffWorkflow's reset_from_task_id): what came after it is
+        dropped, the step is READY again with its boundary timers re-armed; a start event is held WAITING
+        for the applicant, so that no engine step runs it before they resubmit."""
+        from uuid import UUID, uuid4
+
+        target = self._wf.get_task_from_id(UUID(to_task_id))
+        # A new id for the step's new turn: the earlier turn keeps its own task row (and its id).
+        new_id, tree = uuid4(), target.workflow
+        tree.tasks[new_id] = tree.tasks.pop(target.id)
+        target.parent._children = [new_id if c == target.id else c for c in target.parent._children]
+        for child in target.children:
+            child._parent = new_id
+        target.id = new_id
+        self._wf.reset_from_task_id(new_id)
+        if target.task_spec.manual:
+            self._run_engine()
+        else:
+            target._set_state(TaskState.WAITING)
+
+    def _held_start(self) -> list:
+        return [t for t in self._wf.get_tasks(state=TaskState.WAITING)
+                if isinstance(t.task_spec, StartEventMixin) and t.workflow is self._wf]
+
+    def _branch(self, task) -> list:
+        """The task and everything after it, the subprocesses it started included."""
+        out = []
+        for t in task:
+            out.append(t)
+            if t.id in self._wf.subprocesses:
+                out.extend(self._branch(self._wf.subprocesses[t.id].task_tree))
+        return out
 
     def fire_due_timers(self) -> None:
         """Let timers whose time has come fire, then run the engine on."""

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from models import HumanTask, ProcessInstance
-from services.assignment import group_task_filter
+from services.assignment import delegators_of, inbox_group_filter
 
 PAGE_SIZE = 50
 
@@ -29,16 +29,21 @@ def _with_case(stmt):
         joinedload(HumanTask.instance).joinedload(ProcessInstance.section))
 
 
+def _assigned_to(session: Session, user_id: int):
+    """Assigned to the user, or to someone the user stands in for (services/delegation.py)."""
+    return HumanTask.assignee_id.in_([user_id, *delegators_of(session, user_id)])
+
+
 def my_tasks(session: Session, user_id: int, limit: int = PAGE_SIZE, offset: int = 0) -> list[HumanTask]:
     """Open tasks claimed by or assigned to the user, oldest first."""
-    stmt = _with_case(select(HumanTask)).where(HumanTask.status == "open", HumanTask.assignee_id == user_id,
+    stmt = _with_case(select(HumanTask)).where(HumanTask.status == "open", _assigned_to(session, user_id),
                                                ProcessInstance.status == "running")
     return list(session.scalars(stmt.order_by(HumanTask.id).limit(limit).offset(offset)))
 
 
 def group_tasks(session: Session, user_id: int, limit: int = PAGE_SIZE, offset: int = 0) -> list[HumanTask]:
     """Unclaimed tasks of the user's roles and sections that the user may take."""
-    stmt = _with_case(select(HumanTask)).where(group_task_filter(session, user_id))
+    stmt = _with_case(select(HumanTask)).where(inbox_group_filter(session, user_id))
     return list(session.scalars(stmt.order_by(HumanTask.id).limit(limit).offset(offset)))
 
 

@@ -16,7 +16,9 @@ CASE_STATUS = {
     "terminated": ("已终止", "Terminated"),
     "error": ("出错", "Error"),
 }
-TASK_STATUS = {"open": ("待办", "Open"), "completed": ("已办", "Done"), "cancelled": ("已取消", "Cancelled")}
+TASK_STATUS = {"open": ("待办", "Open"), "completed": ("已办", "Done"), "cancelled": ("已取消", "Cancelled"),
+               "awaiting_added": ("待后加签人审批", "Awaiting the added approver"),
+               "sent_back": ("已退回", "Sent back")}
 MAINTENANCE_KINDS = {"repair": ("维修", "Repair"), "upgrade": ("升级", "Upgrade"),
                      "storage_replaced": ("更换存储部件", "Storage replaced"), "inspection": ("检查", "Inspection")}
 TABLES = {"kind": assets.KINDS, "maintenance": MAINTENANCE_KINDS, "classification": assets.CLASSIFICATIONS, "status": assets.STATUSES,

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from models import Asset, CaseAsset, DestructionItem, ProcessInstance, ReferenceItem, User
 from services import assets, audit, destruction_register
 from services.assignment import holds_role
+from services.countersign import list_signers
 from services.destruction_register import check_disposal_method, item_label
 from services.enforcement import enforces
 from services.errors import DomainError, Forbidden
@@ -153,6 +154,10 @@ def _needs_committee(item: DestructionItem, asset: Asset | None) -> bool:
     if item.item_type == "equipment":
         return asset is None or asset.kind in COMMITTEE_ASSET_KINDS
     return False
+
+
+# The leaders (或签) and the committee members (会签) who sign, listed when their step starts (services/countersign.py).
+step("destruction")(list_signers)
 
 
 @step("destruction")

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from models import MaintenanceLogEntry, ReferenceItem, RoleAssignment, User
 from services import assets, audit, destruction_register
+from services.countersign import list_signers
 from services.enforcement import enforces
 from services.errors import DomainError
 from services.messages import register
@@ -125,6 +126,10 @@ def check_data_protection(ctx: StepContext, data: dict) -> dict:
     audit.record(ctx.session, "repair_data_protection_decided", _actor_id(ctx), ctx.instance.id,
                  asset=data["asset_number"], mode=data["mode"], data_protection=protection)
     return {"mode": data["mode"], "data_protection": protection}
+
+
+# Every member of the security committee signs (会签, RRS.1), listed when the step starts (services/countersign.py).
+step("external_repair")(list_signers)
 
 
 @step("external_repair")

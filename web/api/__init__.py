@@ -4,10 +4,10 @@ from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 from marshmallow import ValidationError
 
-from services import assets, auth, cases, completion_requests, forms, inbox
+from services import assets, auth, bulk_approval, cases, completion_requests, forms, inbox
 from services.errors import DomainError, NotFound, ValidationFailed
 from services.procedures import PROCEDURES
-from web.api.schemas import AssetOut, InstanceOut, SignInSchema, TaskListQuery, TaskOut, UserOut
+from web.api.schemas import AssetOut, BulkApproveIn, InstanceOut, SignInSchema, TaskListQuery, TaskOut, UserOut
 from web.extensions import select_locale
 from web.session import db
 
@@ -129,6 +129,18 @@ def complete(task_id: int):
     session.commit()
     return jsonify({"task": TaskOut().dump(task), "instance": InstanceOut().dump(task.instance),
                     "next_tasks": _tasks_out(task.instance_id, open_only=True)})
+
+
+@bp.post("/tasks/bulk-approve")
+@login_required
+def bulk_approve():
+    """Approve several decision-only tasks, each in its own transaction; the outcome of each, in order."""
+    body = _load(BulkApproveIn(), _json_body())
+    outcomes = bulk_approval.approve_each(db(), bulk_approval.check_request(body["task_ids"], select_locale()),
+                                          current_user, body.get("comment"), select_locale())
+    return jsonify({"results": [o.as_dict() for o in outcomes],
+                    "approved": sum(o.status == "approved" for o in outcomes),
+                    "refused": sum(o.status == "refused" for o in outcomes)})
 
 
 @bp.get("/processes/<process_id>/eligible-assets")

@@ -19,6 +19,14 @@ class TaskListQuery(Schema):
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
 
 
+class BulkApproveIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    task_ids = fields.List(fields.Integer(strict=True), required=True, validate=validate.Length(min=1, max=100))
+    comment = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+
+
 class UserOut(Schema):
     id = fields.Integer()
     username = fields.String()

@@ -3,7 +3,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from services import assets, cases, forms, inbox
+from services import added_approvers, assets, bulk_approval, cases, forms, inbox
 from services.errors import Conflict, DomainError, Forbidden, NotFound
 from services.messages import message
 from web.errors import domain_error_body
@@ -21,7 +21,32 @@ def index():
     return render_template("inbox/index.html", mine=inbox.my_tasks(session, current_user.id),
                            group=inbox.group_tasks(session, current_user.id),
                            inbox_counts=inbox.counts(session, current_user.id), now=cases.utcnow(),
-                           form_of=forms.load)
+                           form_of=forms.of_case, bulk_ok=bulk_approval.approvable)
+
+
+@bp.post("/inbox/bulk-approve")
+@login_required
+def bulk_approve():
+    """Approve the checked tasks, each in its own transaction; a refusal of one is shown and the rest go on."""
+    locale = select_locale()
+    try:
+        ids = bulk_approval.check_request(request.form.getlist("task_ids"), locale)
+    except ValueError:
+        raise DomainError("bad_request") from None
+    except DomainError as err:
+        flash(message(err.code, locale, **err.params), "warning")
+        return redirect(url_for("inbox.index"))
+    comment = request.form.get("comment", "").strip()[:2000] or None
+    outcomes = bulk_approval.approve_each(db(), ids, current_user, comment, locale)
+    done = [o for o in outcomes if o.status != "refused"]
+    if done:
+        flash(_("Approved: %(keys)s", keys="、".join(o.business_key or str(o.task_id) for o in done)), "success")
+    for o in outcomes:
+        if o.status == "held":
+            flash(_("%(key)s waits for the approver added after your step.", key=o.business_key), "info")
+        elif o.status == "refused":
+            flash(f"{o.business_key or o.task_id}: {o.error}", "warning")
+    return redirect(url_for("inbox.index"))
 
 
 @bp.route("/tasks/<int:task_id>", methods=["GET", "POST"])
@@ -29,7 +54,9 @@ def index():
 def task(task_id: int):
     session = db()
     row = cases.visible_task(session, task_id, current_user)
-    form = forms.load(row.instance.process_id, row.bpmn_id)
+    if row.bpmn_id == "start":  # a case sent back to its applicant: its application form (web/case_actions)
+        return redirect(url_for("case_actions.resubmit", task_id=task_id))
+    form = added_approvers.DECISION_FORM if row.kind == added_approvers.KIND else forms.of_case(row.instance, row.bpmn_id)
     values, errors, error, status = {}, {}, None, 200
     if request.method == "POST":
         values = form.from_html(request.form)
