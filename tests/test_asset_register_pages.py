@@ -209,3 +209,17 @@ def test_forms_need_their_csrf_token(as_user, db):
     browser = as_user(SECURITY_OFFICE)
     assert browser.post("/assets/new", data=form_for(db)).status_code == 400
     assert db.scalar(select(Asset).where(Asset.register_number == "BM-U-005")) is None
+
+
+def test_the_audit_log_names_procedure_events_and_people_not_codes(as_user, api, db):
+    from tests.repair_scrapping_helpers import repair_under_way
+
+    repair_under_way(api, db, "BM-PC-001", protection="storage_removed_kept")
+    page = html(as_user(SECURITY_OFFICE).get(f"/assets/{asset_id(db, 'BM-PC-001')}"))
+    log = page[page.index('id="audit-log"'):]
+    assert "Prepared for repair" in log or "维修前准备" in log
+    for code in ("repair_prepared", "storage_kept_by", "data_protection:", "confirmed_by"):
+        assert code not in log.replace('data-action="repair_prepared"', "")
+    keeper = db.get(User, int(json.loads(db.scalar(select(AuditEvent.details).where(
+        AuditEvent.action == "repair_prepared")))["storage_kept_by"]))
+    assert keeper.display_name in log

@@ -1,6 +1,5 @@
 """The asset register's pages: the list with filters and search, an asset's whole history, the register and
 edit forms of the security office, and the reference data kept by the admin and the security office."""
-import json
 from functools import wraps
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -9,7 +8,7 @@ from flask_login import current_user, login_required
 
 from services import asset_register, assignment, reference_data
 from services.errors import DomainError, Forbidden, NotFound
-from web.assets import schemas
+from web.assets import audit_labels, schemas
 from web.errors import domain_error_body
 from web.extensions import select_locale
 from web.session import db
@@ -86,7 +85,7 @@ def show(asset_id: int):
     visible_cases = {c.id for c in found.cases if assignment.can_view_case(session, current_user, c)}
     return render_template("assets/show.html", asset=asset, history=found, visible_cases=visible_cases,
                            open_case=next((c for c in found.cases if c.id == asset.open_case_id), None),
-                           event_label=_event_label, event_details=_event_details,
+                           event_label=audit_labels.event_label, event_details=audit_labels.event_details,
                            disposal_methods=("scrap", "destruction"), values={}, errors={})
 
 
@@ -155,7 +154,7 @@ def disposal(asset_id: int):
             "assets/show.html", asset=asset, history=found, error=error, errors=errors, values=values,
             visible_cases={c.id for c in found.cases if assignment.can_view_case(session, current_user, c)},
             open_case=next((c for c in found.cases if c.id == asset.open_case_id), None),
-            event_label=_event_label, event_details=_event_details, disposal_methods=("scrap", "destruction")), 422
+            event_label=audit_labels.event_label, event_details=audit_labels.event_details, disposal_methods=("scrap", "destruction")), 422
     flash(_("Disposal of %(number)s requested.", number=asset.register_number), "success")
     return redirect(url_for("assets.show", asset_id=asset.id))
 
@@ -227,62 +226,6 @@ def _form_page(asset, values, errors, error):
 def _choices():
     from services import assets
     return {"kind": assets.KINDS, "classification": assets.CLASSIFICATIONS, "status": assets.STATUSES}
-
-
-def _event_label(action: str) -> str:
-    labels = {
-        "asset_registered": _("Registered"),
-        "asset_edited": _("Edited"),
-        "asset_status_changed": _("Status changed"),
-        "asset_disposal_requested": _("Disposal requested"),
-        "asset_holder_changed": _("Holder changed"),
-        "password_rotation_confirmed": _("Password change confirmed"),
-    }
-    return labels.get(action, action)
-
-
-def _event_details(event) -> list[tuple[str, str]]:
-    """The event's details as (name, text) pairs in the user's language; an edit shows before → after."""
-    details = json.loads(event.details or "{}")
-    details.pop("asset_id", None)
-    pairs = []
-    for key, value in details.items():
-        if key == "changes" and isinstance(value, dict):
-            pairs += [(_field_label(field), " → ".join(_value_text(field, v) for v in change))
-                      for field, change in value.items()]
-        elif value not in (None, ""):
-            pairs.append((_field_label(key), _value_text(key, value)))
-    return pairs
-
-
-def _field_label(key: str) -> str:
-    labels = {
-        "asset": _("Register number"), "register_number": _("Register number"), "kind": _("Kind"),
-        "classification": _("Classification"), "make_model": _("Make and model"), "serial": _("Serial number"),
-        "section_id": _("Section"), "custodian_id": _("Custodian"), "holder_id": _("Holder"),
-        "status": _("Status"), "before": _("Before"), "after": _("After"), "method": _("Method"),
-        "reason": _("Reason"),
-    }
-    return labels.get(key, key)
-
-
-def _value_text(key: str, value) -> str:
-    from models import Section, User
-    from web.template_helpers import asset_label
-
-    if value in (None, ""):
-        return "—"
-    if key in ("holder_id", "custodian_id"):
-        person = db().get(User, value)
-        return person.display_name if person else str(value)
-    if key == "section_id":
-        section = db().get(Section, value)
-        return section.name(select_locale()) if section else str(value)
-    if key in ("status", "before", "after"):
-        return asset_label("status", value)
-    if key in ("kind", "classification"):
-        return asset_label(key, value)
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 from web.assets.api import bp as api_bp  # noqa: E402  (the JSON routes, a blueprint of their own)
