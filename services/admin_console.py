@@ -13,7 +13,7 @@ from sqlalchemy import and_, exists, func, select, true, union_all
 from sqlalchemy.orm import Session, joinedload
 
 from models import AuditEvent, HumanTask, ProcessInstance, User
-from services import assets, assignment, audit
+from services import assets, assignment, audit, destruction_register
 from services.errors import Conflict, DomainError, NotFound
 from services.messages import register
 
@@ -138,6 +138,7 @@ def terminate(session: Session, instance_id: int, actor: User, reason: str, now:
                                                         HumanTask.status == "open")):
         task.status = "cancelled"
     assets.release_from_case(session, instance.id)
+    destruction_register.release_manifest(session, instance.id, f"销毁清单 {instance.business_key} 已终止：{reason}")
     instance.status, instance.completed_at, instance.next_due_at, instance.updated_at = "terminated", now, None, now
     audit.record(session, "case_terminated", actor.id, instance.id, reason=reason)
     return instance

@@ -117,6 +117,19 @@ DISPOSAL_METHODS = {
 FORBIDDEN_DISPOSALS = ("donation", "sale", "scrap_sale", "transfer")
 
 
+def release_manifest(session: Session, instance_id: int, reason: str) -> list[int]:
+    """The items a manifest case still reserves go back to the register (rejected, withdrawn or terminated:
+    nothing was destroyed), with the reason; their ids."""
+    items = list(session.scalars(select(DestructionItem).where(
+        DestructionItem.manifest_instance_id == instance_id, DestructionItem.status == "in_manifest")
+        .order_by(DestructionItem.id)))
+    for item in items:
+        item.status = "registered"
+        item.manifest_instance_id = None
+        item.return_reason = reason
+    return [i.id for i in items]
+
+
 def label(table: dict, key: str, locale: str) -> str:
     zh, en = table.get(key, (key, key))
     return en if locale.startswith("en") else zh

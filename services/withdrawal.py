@@ -5,7 +5,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from models import HumanTask, ProcessInstance, User, utcnow
-from services import assets, audit, notifications
+from services import assets, audit, destruction_register, notifications
 from services.errors import Conflict, Forbidden, NotFound
 from services.messages import register
 
@@ -40,6 +40,7 @@ def withdraw(session: Session, instance_id: int, user: User, reason: str = "") -
         if task.role != "employee":
             told += notifications.task_candidates(session, task)
     assets.release_from_case(session, instance.id)
+    destruction_register.release_manifest(session, instance.id, f"销毁清单 {instance.business_key} 已撤回")
     instance.status, instance.completed_at, instance.next_due_at, instance.updated_at = "withdrawn", now, None, now
     audit.record(session, "case_withdrawn", user.id, instance.id, reason=(reason or "").strip()[:500])
     notifications.notify(session, [u for u in told if u != user.id], "notify_case_withdrawn",

@@ -365,3 +365,18 @@ def test_the_pages_compile_a_manifest_and_show_the_case(as_user, api, db):
     page = officer.get(f"/tasks/{task['id']}").get_data(as_text=True)
     assert 'value="degaussing"' in page and 'value="donation"' not in page
     assert officer.get(f"/cases/{instance_id}").status_code == 200
+
+
+def test_a_withdrawn_or_terminated_manifest_returns_its_items_to_the_register(api, db):
+    """Nothing was destroyed: the items must not stay reserved by a case that has ended."""
+    officer = api(OFFICER)
+    withdrawn_paper, terminated_paper = register_document(officer), register_document(officer, "办密〔2025〕13号")
+    first = start(officer, [withdrawn_paper]).get_json()["instance"]["id"]
+    assert officer.post(f"/api/v1/instances/{first}/withdraw", json={"reason": "清单重编"}).status_code == 200
+    second = start(officer, [terminated_paper]).get_json()["instance"]["id"]
+    assert api("admin").post(f"/api/v1/admin/cases/{second}/terminate", json={"reason": "重复申请"}).status_code == 200
+    db.expire_all()
+    for paper, word in ((withdrawn_paper, "撤回"), (terminated_paper, "终止")):
+        row = item(db, paper)
+        assert (row.status, row.manifest_instance_id) == ("registered", None) and word in row.return_reason
+    assert start(officer, [withdrawn_paper, terminated_paper]).status_code == 201  # free for the next manifest

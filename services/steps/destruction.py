@@ -179,23 +179,12 @@ def record_signature(ctx: StepContext, data: dict) -> dict:
 def return_to_register(ctx: StepContext, data: dict) -> dict:
     """Rejected: nothing is destroyed; the items are registered again and their assets free."""
     reason = f"销毁清单 {ctx.instance.business_key} 未获批准：{data.get('comment') or '—'}"
-    returned = _release_items(ctx.session, ctx.instance.id, reason)
+    returned = destruction_register.release_manifest(ctx.session, ctx.instance.id, reason)
     assets.release_from_case(ctx.session, ctx.instance.id)
     audit.record(ctx.session, "destruction_manifest_rejected", _actor_id(ctx), ctx.instance.id,
                  items=returned, comment=data.get("comment"))
     data["outcome"] = "rejected"
     return {"returned": returned}
-
-
-def _release_items(session: Session, instance_id: int, reason: str) -> list[int]:
-    items = list(session.scalars(select(DestructionItem).where(
-        DestructionItem.manifest_instance_id == instance_id, DestructionItem.status == "in_manifest")
-        .order_by(DestructionItem.id)))
-    for item in items:
-        item.status = "registered"
-        item.manifest_instance_id = None
-        item.return_reason = reason
-    return [i.id for i in items]
 
 
 @step("destruction")
