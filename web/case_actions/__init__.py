@@ -10,6 +10,7 @@ from services import assets, cases, delegation, forms, resubmission, send_back, 
 from services.errors import DomainError, NotFound
 from web.errors import domain_error_body
 from web.extensions import select_locale
+from web import task_form
 from web.session import db
 
 bp = Blueprint("case_actions", __name__, template_folder="templates")
@@ -115,25 +116,16 @@ def resubmit(task_id: int):
         return redirect(url_for("inbox.task", task_id=task_id))
     instance = task.instance
     form = forms.of_case(instance, "start")
-    error, errors, status = None, {}, 200
     if request.method == "POST":
-        values = form.from_html(request.form)
-        try:
-            cases.complete_task(session, task_id, current_user, values, select_locale())
-            session.commit()
-        except DomainError as err:
-            if isinstance(err, NotFound):
-                raise
-            session.rollback()
-            body = domain_error_body(err)
-            error, errors, status = body["error"], body.get("fields", {}), err.status
-            task = cases.visible_task(session, task_id, current_user)
-            instance = task.instance
-        else:
+        sent = task_form.submit(session, task_id, form)
+        if sent.done:
             flash(_("The application was resubmitted."), "success")
             return redirect(url_for("cases.show", instance_id=instance.id))
+        values, errors, error, status = sent.values, sent.errors, sent.error, sent.status
+        task = cases.visible_task(session, task_id, current_user)
+        instance = task.instance
     else:
-        values = resubmission.current_application(cases.snapshot(instance)["data"], form)
+        values, errors, error, status = resubmission.current_application(cases.snapshot(instance)["data"], form), {}, None, 200
     asset_field = next((f for f in form.fields if f.type == "asset_list"), None)
     choices = []
     if asset_field is not None:

@@ -4,11 +4,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from services import added_approvers, assets, bulk_approval, cases, forms, inbox
-from services.errors import Conflict, DomainError, Forbidden, NotFound
+from services.errors import Conflict, DomainError, Forbidden
 from services.messages import message
-from web.errors import domain_error_body
 from web.extensions import select_locale
 from web.session import db
+from web import task_form
 from web.template_helpers import recorded_by_steps
 
 bp = Blueprint("inbox", __name__, template_folder="templates")
@@ -57,22 +57,13 @@ def task(task_id: int):
     if row.bpmn_id == "start":  # a case sent back to its applicant: its application form (web/case_actions)
         return redirect(url_for("case_actions.resubmit", task_id=task_id))
     form = added_approvers.DECISION_FORM if row.kind == added_approvers.KIND else forms.of_case(row.instance, row.bpmn_id)
-    values, errors, error, status = {}, {}, None, 200
+    sent = task_form.submit(session, task_id, form) if request.method == "POST" else task_form.Submission({})
+    if sent.done:
+        flash(_("Task completed."), "success")
+        return redirect(url_for("inbox.index"))
+    values, errors, error, status = sent.values, sent.errors, sent.error, sent.status
     if request.method == "POST":
-        values = form.from_html(request.form)
-        try:
-            cases.complete_task(session, task_id, current_user, values, select_locale())
-            session.commit()
-        except DomainError as err:
-            if isinstance(err, NotFound):
-                raise
-            session.rollback()
-            body = domain_error_body(err)
-            error, errors, status = body["error"], body.get("fields", {}), err.status
-            row = cases.visible_task(session, task_id, current_user)
-        else:
-            flash(_("Task completed."), "success")
-            return redirect(url_for("inbox.index"))
+        row = cases.visible_task(session, task_id, current_user)
     may_act = row.status == "open" and cases.may_act(session, row, current_user)
     snapshot = cases.snapshot(row.instance)
     earlier = recorded_by_steps(row.instance, cases.tasks_of_case(session, row.instance_id), snapshot["data"])
