@@ -210,3 +210,18 @@ def test_boundary_timer_is_armed_again_after_a_send_back():
     assert [t.bpmn_id for t in case_.ready_user_tasks()] == ["review"]
     rearmed = case_.next_timer_at()
     assert rearmed is not None and rearmed >= before + timedelta(minutes=59)
+
+
+def test_a_refused_resubmission_page_keeps_what_was_typed(api, as_user, db):
+    """The page, not the API: the refusal is shown in the user's language and the typed values stay."""
+    instance_id = at_leader(api, db)
+    send_back(api(LEADER), open_task(api(LEADER), "leader_approval")["id"], "start")
+    task_id = open_task(api(APPLICANT), "start")["id"]
+    page = as_user(APPLICANT)
+    form = {k: v for k, v in application(db, destination="广州会展中心").items() if k != "acknowledge_rules"}
+    form["assets"] = form["assets"][0]
+    refused = page.post(f"/tasks/{task_id}/resubmit", data={**form, "csrf_token": page.csrf})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "广州会展中心" in html
+    assert "is-invalid" in html
+    assert [r.status for r in rows(db, instance_id, "start")] == ["open"]
