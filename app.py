@@ -48,6 +48,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(case_actions_bp), app.register_blueprint(case_actions_api.bp)
     from web.added_approvers import bp as added_approvers_bp  # 加签, 减签
     app.register_blueprint(added_approvers_bp)
+    from web.case_migration import bp as case_migration_bp  # moving a running case to a new version (issue 5)
+    app.register_blueprint(case_migration_bp)
     cli.init_app(app)
     steps.load_all()
     if app.config["BAOMI_SCHEDULER"] == "inprocess" and _is_serving_process(app):
