@@ -15,13 +15,12 @@ from SpiffWorkflow.bpmn.specs.mixins import ServiceTaskMixin, StartEventMixin
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
 from SpiffWorkflow.bpmn.specs.control import _EndJoin
-from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff, migrate_workflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser import SpiffBpmnParser, VALIDATOR
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
-from services import script_sandbox
+from services import engine_versions, script_sandbox
 
 
 class EngineError(Exception):
@@ -61,50 +60,6 @@ class EarlierStep:
     lane: str | None
     is_start: bool
     undone: list = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class StepChange:
-    """A BPMN element a new version adds, removes or changes (`attributes`: what changed in its spec)."""
-
-    bpmn_id: str
-    name: str
-    attributes: tuple = ()
-
-
-@dataclass(frozen=True)
-class AffectedTask:
-    """A task of the case whose step a new version removes or changes; `state` completed, open or waiting.
-    `new_bpmn_id`/`new_lane`/`still_user_task` describe the step it is aligned with (None: removed)."""
-
-    bpmn_id: str
-    name: str
-    state: str
-    change: str
-    lane: str | None = None
-    new_bpmn_id: str | None = None
-    new_lane: str | None = None
-    still_user_task: bool = True
-
-
-@dataclass(frozen=True)
-class VersionDiff:
-    """What moving one running case to another version changes (SpiffWorkflow's SpecDiff and WorkflowDiff,
-    told in BPMN ids); `missing_subprocesses` names subprocesses the case runs that the version lacks."""
-
-    added: tuple
-    removed: tuple
-    changed: tuple
-    affected: tuple
-    missing_subprocesses: tuple = ()
-
-
-_STATE_WORDS = {TaskState.COMPLETED: "completed", TaskState.READY: "open", TaskState.STARTED: "open",
-                TaskState.ERROR: "open", TaskState.WAITING: "waiting"}
-
-
-def _step(spec, attributes=()) -> StepChange:
-    return StepChange(spec.bpmn_id, spec.bpmn_name or spec.bpmn_id, tuple(sorted(attributes)))
 
 
 def _is_multi_instance(spec) -> bool:
@@ -292,56 +247,16 @@ class Case:
             seen.add(name)
             task = parent
 
-    def diff(self, new: ParsedProcess) -> VersionDiff:
+    def diff(self, new: ParsedProcess) -> "engine_versions.VersionDiff":
         """What `new` (another version of the same process) changes for this case, nothing moved yet."""
-        registry = _SERIALIZER.registry
-        spec_diff = SpecDiff(registry, self._wf.spec, new.spec)
-        diffs = [(self._wf, spec_diff)]
-        missing = []
-        for sub in self._wf.subprocesses.values():
-            if sub.spec.name in new.subprocess_specs:
-                diffs.append((sub, SpecDiff(registry, sub.spec, new.subprocess_specs[sub.spec.name])))
-            else:
-                missing.append(sub.spec.name)
-        affected = {}
-        for workflow, sd in diffs:
-            wf_diff = WorkflowDiff(workflow, sd)
-            for task, change in [(t, "removed") for t in wf_diff.removed] + [(t, "changed") for t in wf_diff.changed]:
-                state, spec = _STATE_WORDS.get(task.state), task.task_spec
-                if state is None or not spec.bpmn_id:  # predicted tasks are predicted anew; engine-internal specs
-                    continue
-                aligned = sd.alignment.get(spec)
-                affected.setdefault((spec.bpmn_id, state, change), AffectedTask(
-                    spec.bpmn_id, spec.bpmn_name or spec.bpmn_id, state, change, spec.lane,
-                    aligned.bpmn_id if aligned is not None else None,
-                    aligned.lane if aligned is not None else None,
-                    bool(aligned is not None and aligned.manual)))
-        return VersionDiff(
-            added=tuple(_step(s) for s in spec_diff.added if s.bpmn_id),
-            removed=tuple(_step(s) for s in spec_diff.removed if s.bpmn_id),
-            changed=tuple(_step(s, attrs) for s, attrs in spec_diff.changed.items() if s.bpmn_id),
-            affected=tuple(affected.values()), missing_subprocesses=tuple(missing))
+        return engine_versions.diff(self._wf, new, _SERIALIZER.registry)
 
     def migrate(self, new: ParsedProcess) -> None:
-        """Move the case onto `new` with SpiffWorkflow's migrate_workflow: aligned tasks take the new specs,
-        READY and WAITING tasks are reset and their successors predicted anew (boundary timers re-armed).
-        Refuses (EngineError) when a task of the case would be left without a step of the new version."""
-        registry = _SERIALIZER.registry
-        subs = list(self._wf.subprocesses.values())
-        missing = [sub.spec.name for sub in subs if sub.spec.name not in new.subprocess_specs]
-        if missing:
-            raise EngineError(f"no subprocess {', '.join(missing)} in the new version")
-        sub_diffs = [(sub, new.subprocess_specs[sub.spec.name],
-                      WorkflowDiff(sub, SpecDiff(registry, sub.spec, new.subprocess_specs[sub.spec.name])))
-                     for sub in subs]
-        migrate_workflow(WorkflowDiff(self._wf, SpecDiff(registry, self._wf.spec, new.spec)), self._wf, new.spec)
-        for sub, sub_spec, sub_diff in sub_diffs:
-            migrate_workflow(sub_diff, sub, sub_spec)
-        self._wf.subprocess_specs = new.subprocess_specs
-        for workflow in [self._wf, *self._wf.subprocesses.values()]:
-            for task in workflow.tasks.values():
-                if workflow.spec.task_specs.get(task.task_spec.name) is not task.task_spec:
-                    raise EngineError(f"task {task.task_spec.name} has no step in the new version")
+        """Move the case onto `new` (SpiffWorkflow's migrate_workflow); EngineError when it cannot."""
+        try:
+            engine_versions.migrate(self._wf, new, _SERIALIZER.registry)
+        except engine_versions.NoStepInNewVersion as err:
+            raise EngineError(str(err)) from None
 
     def ready_user_tasks(self) -> list[ReadyTask]:
         tasks = self._wf.get_tasks(state=TaskState.READY, manual=True) + self._held_start()
