@@ -225,3 +225,13 @@ def test_a_refused_resubmission_page_keeps_what_was_typed(api, as_user, db):
     assert refused.status_code == 422 and "广州会展中心" in html
     assert "is-invalid" in html
     assert [r.status for r in rows(db, instance_id, "start")] == ["open"]
+
+
+def test_the_task_page_offers_send_back_and_transfer_where_the_approver_works(api, as_user, db):
+    at_leader(api, db)
+    task_id = open_task(api(LEADER), "leader_approval")["id"]
+    html = as_user(LEADER).get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert f'data-task-actions="{task_id}"' in html and 'class="row g-2 align-items-end mb-2 send-back-form"' in html
+    assert 'value="start"' in html  # back to the applicant is one of the targets
+    applicant_view = as_user(APPLICANT).get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert "send-back-form" not in applicant_view  # not theirs to act on

@@ -31,7 +31,10 @@ def test_leader_sends_back_and_the_applicant_resubmits(page: Page, screenshot, a
     case_url = f"/cases/{started['id']}"
 
     sign_in(page, LEADER)
-    page.goto(case_url)
+    # From the task page, where the leader works: its actions are the case page's.
+    from tests.carry_out_helpers import open_task as task_of
+    page.goto(f"/tasks/{task_of(api(LEADER), 'leader_approval')['id']}")
+    expect(page.locator("#task-form")).to_be_visible()
     actions = page.locator("#case-actions")
     expect(actions).to_be_visible()
     form = actions.locator(".send-back-form")
@@ -39,6 +42,7 @@ def test_leader_sends_back_and_the_applicant_resubmits(page: Page, screenshot, a
     form.locator("input[name=reason]").fill("归还日期请提前一天，并补充保密措施。")
     keep(screenshot("flow-01-send-back-form"))
     form.locator("button").click()
+    expect(page).to_have_url(re.compile(case_url + "$"))
     expect(page.locator(".alert-success")).to_be_visible()
     expect(page.locator("#timeline li[data-task=leader_approval]")).to_have_attribute("data-status", "sent_back")
     expect(page.locator("#timeline li[data-task=start]")).to_have_attribute("data-status", "open")

@@ -69,7 +69,7 @@ def task(task_id: int):
     earlier = recorded_by_steps(row.instance, cases.tasks_of_case(session, row.instance_id), snapshot["data"])
     return render_template("inbox/task.html", task=row, form=form, values=values, errors=errors, error=error,
                            may_act=may_act, case=row.instance, snapshot=snapshot, earlier_steps=earlier,
-                           start_form=forms.of_case(row.instance, "start"),
+                           start_form=forms.of_case(row.instance, "start"), form_of=forms.of_case,
                            case_assets=assets.assets_of_case(session, row.instance_id)), status
 
 
