@@ -116,18 +116,17 @@ def complete_task(session: Session, task_id: int, user: User, payload: dict, loc
         if done is not None:
             return done
     with _conflict_on_concurrent_change():
-        task, case_tasks = _task_to_act_on(session, task_id, user)
+        task, case_tasks, for_user = _task_to_act_on(session, task_id, user)
         if task.kind == added_approvers.KIND:  # 加签: an added approver decides on their own task row
             return added_approvers.decide(session, task, user, payload, locale)
         instance = task.instance
         form = forms.of_case(instance, task.bpmn_id)
         data = form.validate(payload, locale)
         form_checks.check_references(session, form, data, locale)
-        if added_approvers.holds_completion(session, task, user, payload):  # 加签: refused or held for them
+        if added_approvers.holds_completion(session, task, user, payload, case_tasks):  # 加签: refused or held
             return task
         now = utcnow()
         ctx = steps.StepContext(session, instance, user, now)
-        for_user = assignment.check_can_act(session, task, user, case_tasks)  # a delegate's principal
         if task.bpmn_id == "start":  # sent back to its applicant (services/send_back.py): vetted anew
             data = resubmission.vet_again(ctx, data)
         case = engine.Case.restore(definitions.parsed(instance.definition), instance.workflow_state,
@@ -167,9 +166,10 @@ _CASE_OF_TASK = (
 )
 
 
-def _task_to_act_on(session: Session, task_id: int, user: User) -> tuple[HumanTask, list[HumanTask]]:
-    """The open task and every task row of its case, or the refusal. Whoever may act on a task may see
-    its case, so visibility is asked only on a refusal: to answer NotFound rather than tell that it exists."""
+def _task_to_act_on(session: Session, task_id: int, user: User) -> tuple[HumanTask, list[HumanTask], int | None]:
+    """The open task, every task row of its case and whom the user acts for (a delegate's principal, else
+    None), or the refusal. Whoever may act on a task may see its case, so visibility is asked only on a
+    refusal: to answer NotFound rather than tell that it exists."""
     rows = session.execute(_CASE_OF_TASK, {"task_id": task_id}).all()
     asked = next((row for row in rows if row[1] is not None), None)
     if asked is None:
@@ -183,7 +183,7 @@ def _task_to_act_on(session: Session, task_id: int, user: User) -> tuple[HumanTa
     try:
         if task.status != "open":
             raise Conflict("task_closed")
-        assignment.check_can_act(session, task, user, case_tasks)
+        for_user = assignment.check_can_act(session, task, user, case_tasks)
     except DomainError:
         # A candidate who lost the race to another approver learns the task is closed (409), not that it
         # never existed: the task was theirs to see a moment ago.
@@ -192,7 +192,7 @@ def _task_to_act_on(session: Session, task_id: int, user: User) -> tuple[HumanTa
         if not was_candidate and not assignment.can_view_case(session, user, task.instance):
             raise NotFound("not_found") from None
         raise
-    return task, case_tasks
+    return task, case_tasks, for_user
 
 
 def fire_due_timers(session: Session, instance_id: int) -> bool:

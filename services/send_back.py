@@ -72,7 +72,7 @@ def send_back(session: Session, task_id: int, user: User, target_bpmn_id: str, r
     if not reason:
         raise DomainError("send_back_reason_required", field="reason")
     with cases._conflict_on_concurrent_change():
-        task, case_tasks = cases._task_to_act_on(session, task_id, user)
+        task, case_tasks, _for_user = cases._task_to_act_on(session, task_id, user)
         if _applicants_own(task):
             raise Forbidden("send_back_not_here")
         for_user = assignment.check_can_act(session, task, user, case_tasks)
