@@ -14,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from models import HumanTask, ProcessDefinition, ProcessInstance, User, utcnow
 from services import assignment, audit, completion_requests, definitions, engine, form_checks, forms, steps
-from services import resubmission
+from services import countersign, resubmission
 from services import added_approvers  # a module import: it imports this module too
 from services.errors import Conflict, DomainError, Forbidden, NotFound
 from services.procedures import PROCEDURES
@@ -101,6 +101,8 @@ def unclaim(session: Session, task_id: int, user: User) -> HumanTask:
     task = _open_task(session, task_id, user)
     if task.role == APPLICANT_LANE or task.assignee_id != user.id:
         raise Forbidden("not_claimed_by_you")
+    if countersign.named_by_process(task):  # a signer's own task: nobody may then sign twice
+        raise Forbidden("named_task_not_returnable")
     task.assignee_id = None
     task.claimed_at = None
     audit.record(session, "task_unclaimed", user.id, task.instance_id, task.id, task=task.bpmn_id)

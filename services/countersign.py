@@ -11,6 +11,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from models import HumanTask, RoleAssignment, User
+from services import definitions, engine
+from services.assignment import PERSONAL_KINDS
 from services.errors import DomainError
 from services.messages import register
 from services.roles import ROLES
@@ -21,7 +23,20 @@ register({
         "没有可以会签或或签“{role_zh}”环节的人员（申请人、本案其他审批环节的审批人除外），请联系管理员分配角色。",
         "Nobody may sign the {role_en} step of this case (the applicant and the approvers of its other steps "
         "excepted); ask the administrator to assign the role."),
+    "named_task_not_returnable": (
+        "此任务由流程指定给您本人（会签、或签或本人确认），不能退回组内。",
+        "This task was given to you by name (a countersign, any-one or personal confirmation); it cannot go back "
+        "to the group."),
 })
+
+
+def named_by_process(task: HumanTask) -> bool:
+    """Whether the process named this task's person (a signer of a countersign, an escort, a personal task):
+    such a task never goes back to the group, where someone who already signed could take a second one."""
+    if task.kind in PERSONAL_KINDS:
+        return True
+    props = engine.task_properties(definitions.parsed(task.instance.definition), task.bpmn_id)
+    return bool(props.get("assignee_from"))
 
 
 def eligible_signers(ctx: StepContext, role: str, step: str) -> list[User]:

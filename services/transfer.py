@@ -17,6 +17,8 @@ register({
                                    "{name} does not hold the role {role} for this section and cannot take this task."),
     "transfer_target_separated": ("{name} 不能办理此任务（本人申请、本案所涉人员或已办理本案另一审批环节）。",
                                   "{name} may not act on this task (their own request, the person it is about, or they filled another approval of this case)."),
+    "transfer_target_signs_already": ("{name} 已在本环节会签或有本环节的任务，不能再接办一份。",
+                                      "{name} already signs this step or holds a task of it, and cannot take a second."),
     "notify_task_transferred": ("{by} 将任务“{task}”（{case}）转办给您。", "{by} transferred the task “{task}” ({case}) to you."),
 })
 
@@ -63,4 +65,11 @@ def _refusal(session: Session, task: HumanTask, target: User) -> str | None:
         HumanTask.kind == "approval", HumanTask.bpmn_id != task.bpmn_id)))
     if target.id in (task.instance.applicant_id, task.excluded_user_id) or filled_other:
         return "transfer_target_separated"
+    # A countersign step has one task per signer: a second task of the same step would be a second signature.
+    signs_already = session.scalar(select(exists().where(
+        HumanTask.instance_id == task.instance_id, HumanTask.bpmn_id == task.bpmn_id, HumanTask.id != task.id,
+        HumanTask.status.in_(("open", "completed")),
+        (HumanTask.assignee_id == target.id) | (HumanTask.completed_by_id == target.id))))
+    if signs_already:
+        return "transfer_target_signs_already"
     return None

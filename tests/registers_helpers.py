@@ -58,6 +58,8 @@ def escorted_manifest(api, db, destroy: bool = True) -> tuple[int, list[int]]:
     destruction.complete(api(destruction.LEADER), "leader_sign", destruction.APPROVE)
     destruction.complete(api(destruction.SECURITY_OFFICE), "escort_to_site",
                          destruction.escort_body(db, OFFICER, destruction.SECURITY_OFFICE))
+    for escort in (OFFICER, destruction.SECURITY_OFFICE):  # each escort confirms the escort (DES.2)
+        destruction.complete(api(escort), "confirm_escort", destruction.ESCORTED)
     officer = api(OFFICER)
     for n, item_id in enumerate((first, second)):
         task = destruction._task_for(db, officer, item_id)

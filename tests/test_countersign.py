@@ -165,3 +165,130 @@ def test_one_committee_rejection_refuses_the_repair_RRS_1(api, db):
     assert done["instance"]["status"] == "rejected" and done["next_tasks"] == []
     assert {(t.subject, t.status) for t in rows(db, instance_id, "committee_approval")} == {
         ("周敏", "completed"), ("吴军", "cancelled")}
+
+
+# --- P3: every committee member approves a scrapping (会签, CNET.9) ---------------------------------------
+
+def _scrapping_at_the_committee(api, db) -> int:
+    from tests.repair_scrapping_helpers import counted_and_cleared
+
+    grant(db, SECOND_MEMBER, "security_committee")
+    instance_id = counted_and_cleared(api, db, "BM-LT-001")
+    done = complete(api(LEADER), "leader_approval", APPROVE)
+    assert [t["bpmn_id"] for t in done["next_tasks"]] == ["committee_approval"] * 2
+    assert {(t.subject, t.assignee_id, t.status) for t in rows(db, instance_id, "committee_approval")} == {
+        ("周敏", user_id(db, COMMITTEE), "open"), ("吴军", user_id(db, SECOND_MEMBER), "open")}
+    return instance_id
+
+
+def test_every_committee_member_approves_a_scrapping_CNET_9(api, db):
+    from tests.repair_scrapping_helpers import asset
+
+    instance_id = _scrapping_at_the_committee(api, db)
+    done = complete(api(SECOND_MEMBER), "committee_approval", APPROVE,
+                    task=mine(api(SECOND_MEMBER), "committee_approval")[0])
+    assert [t["bpmn_id"] for t in done["next_tasks"]] == ["committee_approval"]  # still waiting for 周敏
+    assert done["instance"]["status"] == "running" and asset(db, "BM-LT-001").status == "pending_scrap"
+    assert not rows(db, instance_id, "handover_to_destruction")
+    done = complete(api(COMMITTEE), "committee_approval", APPROVE, task=mine(api(COMMITTEE), "committee_approval")[0])
+    assert [t["bpmn_id"] for t in done["next_tasks"]] == ["handover_to_destruction"]
+    assert {(t.subject, t.status, t.decision) for t in rows(db, instance_id, "committee_approval")} == {
+        ("周敏", "completed", "approve"), ("吴军", "completed", "approve")}
+
+
+def test_one_committee_rejection_stops_the_scrapping_and_restores_the_assets_CNET_9(api, db):
+    from tests.repair_scrapping_helpers import asset
+
+    instance_id = _scrapping_at_the_committee(api, db)
+    done = complete(api(COMMITTEE), "committee_approval", REJECT, task=mine(api(COMMITTEE), "committee_approval")[0])
+    assert done["instance"]["status"] == "rejected" and done["next_tasks"] == []
+    assert {(t.subject, t.status) for t in rows(db, instance_id, "committee_approval")} == {
+        ("周敏", "completed"), ("吴军", "cancelled")}
+    assert mine(api(SECOND_MEMBER), "committee_approval") == []
+    assert not rows(db, instance_id, "handover_to_destruction")
+    restored = asset(db, "BM-LT-001")
+    assert (restored.status, restored.open_case_id) == ("in_use", None)
+
+
+def test_the_leader_who_approved_a_scrapping_is_no_committee_signer_of_it_CNET_9(api, db):
+    from tests.repair_scrapping_helpers import counted_and_cleared
+
+    grant(db, LEADER, "security_committee")  # 刘洋 sits on the committee too
+    instance_id = counted_and_cleared(api, db, "BM-LT-001")
+    complete(api(LEADER), "leader_approval", APPROVE)
+    assert [t.subject for t in rows(db, instance_id, "committee_approval")] == ["周敏"]
+
+
+# --- P4: each escort confirms the escort with their own task (DES.2) ------------------------------------
+
+def test_each_escort_confirms_with_their_own_task_before_any_item_is_destroyed_DES_2(api, db):
+    from tests.test_destruction_api import ESCORTED, confirm_tasks
+
+    instance_id = started(api, db)
+    complete(api(LEADER), "leader_sign", APPROVE)
+    done = complete(api(SECURITY_OFFICE), "escort_to_site", escort_body(db, OFFICER, SECURITY_OFFICE))
+    assert sorted(t["bpmn_id"] for t in done["next_tasks"]) == ["confirm_escort", "confirm_escort"]
+    tasks = rows(db, instance_id, "confirm_escort")
+    assert {(t.subject, t.assignee_id, t.kind) for t in tasks} == {
+        ("冯雪", user_id(db, OFFICER), "personal"), ("陈静", user_id(db, SECURITY_OFFICE), "personal")}
+
+    officers = mine(api(OFFICER), "confirm_escort")
+    assert len(officers) == 1
+    # Nobody confirms for another escort, nor leaves the box unticked.
+    response = api(SECURITY_OFFICE).post(f"/api/v1/tasks/{officers[0]['id']}/complete", json=ESCORTED)
+    assert response.status_code == 403 and response.get_json()["code"] == "not_a_candidate"
+    response = api(OFFICER).post(f"/api/v1/tasks/{officers[0]['id']}/complete", json={"escorted": False})
+    assert response.status_code == 422 and "escorted" in response.get_json()["fields"]
+    done = complete(api(OFFICER), "confirm_escort", ESCORTED, task=officers[0])
+    assert done["instance"]["status"] == "running" and confirm_tasks(api(OFFICER)) == []
+    done = complete(api(SECURITY_OFFICE), "confirm_escort", ESCORTED)
+    assert [t["bpmn_id"] for t in done["next_tasks"]] == ["confirm_item"]
+    assert {(t.subject, t.status, t.completed_by_id) for t in rows(db, instance_id, "confirm_escort")} == {
+        ("冯雪", "completed", user_id(db, OFFICER)), ("陈静", "completed", user_id(db, SECURITY_OFFICE))}
+
+
+def test_someone_who_is_no_escort_gets_no_escort_task_DES_2(api, db):
+    instance_id = started(api, db)
+    complete(api(LEADER), "leader_sign", APPROVE)
+    complete(api(SECURITY_OFFICE), "escort_to_site", escort_body(db, OFFICER, SECURITY_OFFICE))
+    assert mine(api(COMMITTEE), "confirm_escort") == []
+    theirs = rows(db, instance_id, "confirm_escort")[0]
+    response = api(COMMITTEE).post(f"/api/v1/tasks/{theirs.id}/complete", json={"escorted": True})
+    assert response.status_code == 403 and response.get_json()["code"] == "not_a_candidate"
+
+
+# --- a signer's own task is never given back to the group -------------------------------------------------
+
+def test_a_signer_cannot_give_their_task_back_to_the_group_so_nobody_signs_twice(api, db):
+    grant(db, SECOND_MEMBER, "security_committee")
+    instance_id = started(api, db, committee=True)
+    complete(api(LEADER), "leader_sign", APPROVE)
+    hers = mine(api(COMMITTEE), "committee_approval")[0]
+    response = api(COMMITTEE).post(f"/api/v1/tasks/{hers['id']}/unclaim")
+    assert response.status_code == 403 and response.get_json()["code"] == "named_task_not_returnable"
+    assert {(t.subject, t.assignee_id) for t in rows(db, instance_id, "committee_approval")} == {
+        ("周敏", user_id(db, COMMITTEE)), ("吴军", user_id(db, SECOND_MEMBER))}
+
+
+def test_an_escort_cannot_give_their_confirmation_back_to_the_group_DES_2(api, as_user, db):
+    started(api, db)
+    complete(api(LEADER), "leader_sign", APPROVE)
+    complete(api(SECURITY_OFFICE), "escort_to_site", escort_body(db, OFFICER, SECURITY_OFFICE))
+    theirs = mine(api(OFFICER), "confirm_escort")[0]
+    response = api(OFFICER).post(f"/api/v1/tasks/{theirs['id']}/unclaim")
+    assert response.status_code == 403 and response.get_json()["code"] == "named_task_not_returnable"
+    assert len(mine(api(OFFICER), "confirm_escort")) == 1
+    page = as_user(OFFICER).get(f"/tasks/{theirs['id']}").get_data(as_text=True)
+    assert 'id="unclaim"' not in page and 'id="f-escorted"' in page
+
+
+def test_a_signer_cannot_transfer_their_task_to_someone_who_signs_already(api, db):
+    """Transferring 周敏's countersign task to 吴军, who has his own, would let one person sign twice."""
+    grant(db, SECOND_MEMBER, "security_committee")
+    instance_id = started(api, db, committee=True)
+    complete(api(LEADER), "leader_sign", APPROVE)
+    task = mine(api(COMMITTEE), "committee_approval")[0]
+    refused = api(COMMITTEE).post(f"/api/v1/tasks/{task['id']}/transfer",
+                                  json={"to_user_id": user_id(db, SECOND_MEMBER)})
+    assert refused.status_code == 422 and refused.get_json()["code"] == "transfer_target_signs_already"
+    assert {t.subject for t in rows(db, instance_id, "committee_approval") if t.status == "open"} == {"周敏", "吴军"}

@@ -66,6 +66,20 @@ def escort_body(db, *usernames: str, **overrides) -> dict:
     return body
 
 
+ESCORTED = {"escorted": True, "comment": "全程护送，载体未离人"}
+
+
+def escorted(api, db, *usernames: str, **overrides) -> dict:
+    """The security office names the escorts (two by default), then each escort confirms with their own task
+    that they took the carriers to the site (DES.2); the answer of the last confirmation."""
+    names = list(dict.fromkeys(usernames or (OFFICER, SECURITY_OFFICE)))
+    done = complete(api(SECURITY_OFFICE), "escort_to_site", escort_body(db, *names, **overrides))
+    assert sorted(t["bpmn_id"] for t in done["next_tasks"]) == ["confirm_escort"] * len(names), done
+    for name in names:
+        done = complete(api(name), "confirm_escort", ESCORTED)
+    return done
+
+
 def destroyed_body(db, receipt: str = "XH-2026-0001", **overrides) -> dict:
     body = {"item_outcome": "destroyed", "disposal_method": "shredding", "receipt_number": receipt,
             "destroyed_on": date.today().isoformat(), "site": site_id(db)}
@@ -84,7 +98,7 @@ def signed_and_escorted(api, db, items: list[int], committee: bool = False) -> i
     complete(api(LEADER), "leader_sign", APPROVE)
     if committee:
         complete(api(COMMITTEE), "committee_approval", APPROVE)
-    complete(api(SECURITY_OFFICE), "escort_to_site", escort_body(db))
+    escorted(api, db)
     return started.get_json()["instance"]["id"]
 
 
@@ -104,6 +118,11 @@ def test_manifest_of_documents_is_signed_escorted_and_destroyed_DES_2(api, db):
     done = complete(api(LEADER), "leader_sign", APPROVE)
     assert [t["bpmn_id"] for t in done["next_tasks"]] == ["escort_to_site"]  # documents only: no committee
     done = complete(api(SECURITY_OFFICE), "escort_to_site", escort_body(db))
+    assert sorted(t["bpmn_id"] for t in done["next_tasks"]) == ["confirm_escort", "confirm_escort"]
+    assert confirm_tasks(officer) == []  # nothing is confirmed destroyed before every escort confirms (DES.2)
+    done = complete(officer, "confirm_escort", ESCORTED)
+    assert [t["bpmn_id"] for t in done["next_tasks"]] == ["confirm_escort"]  # the other escort's own task
+    done = complete(api(SECURITY_OFFICE), "confirm_escort", ESCORTED)
     assert sorted(t["bpmn_id"] for t in done["next_tasks"]) == ["confirm_item", "confirm_item"]
 
     tasks = confirm_tasks(officer)
@@ -139,7 +158,7 @@ def test_laptop_disks_and_classified_media_need_the_committee_MED_6(api, db):
     assert len(reasons) == 1 and "BM-HD-003" in reasons[0]  # the paper needs no committee
     done = complete(api(COMMITTEE), "committee_approval", APPROVE)
     assert [t["bpmn_id"] for t in done["next_tasks"]] == ["escort_to_site"]
-    complete(api(SECURITY_OFFICE), "escort_to_site", escort_body(db))
+    escorted(api, db)
     complete(officer, "confirm_item", destroyed_body(db, disposal_method="degaussing"), task=_task_for(db, officer, disk))
     complete(officer, "confirm_item", destroyed_body(db), task=_task_for(db, officer, paper))
     hd = asset(db, "BM-HD-003")
@@ -360,7 +379,7 @@ def test_the_pages_compile_a_manifest_and_show_the_case(as_user, api, db):
     instance_id = item(db, paper).manifest_instance_id
     assert officer.get(f"/cases/{instance_id}").status_code == 200
     complete(api(LEADER), "leader_sign", APPROVE)
-    complete(api(SECURITY_OFFICE), "escort_to_site", escort_body(db))
+    escorted(api, db)
     task = confirm_tasks(api(OFFICER))[0]
     page = officer.get(f"/tasks/{task['id']}").get_data(as_text=True)
     assert 'value="degaussing"' in page and 'value="donation"' not in page

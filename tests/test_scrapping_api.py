@@ -105,6 +105,8 @@ def test_only_the_destruction_procedure_makes_a_scrapped_asset_destroyed_RRS_5(a
     complete(api(SECURITY_OFFICE), "escort_to_site",
              {"escorts": [user_id(db, DESTRUCTION_OFFICER), user_id(db, SECURITY_OFFICE)], "destination": site,
               "delivered_on": date.today().isoformat(), "counted_and_sealed": True})
+    for escort in (DESTRUCTION_OFFICER, SECURITY_OFFICE):  # each escort confirms the escort (DES.2)
+        complete(api(escort), "confirm_escort", {"escorted": True})
     assert asset(db, "BM-LT-001").status == "pending_destruction"
     complete(officer, "confirm_item", {"item_outcome": "destroyed", "disposal_method": "physical_destruction",
                                        "receipt_number": "XH-2026-0100", "destroyed_on": date.today().isoformat(),

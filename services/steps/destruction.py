@@ -204,6 +204,8 @@ def check_escort(ctx: StepContext, data: dict) -> dict:
     names = {u.id: u.display_name for u in session.scalars(select(User).where(User.id.in_(escorts)))}
     data["escorts"] = escorts
     data["escort_names"] = [names.get(e, str(e)) for e in escorts]
+    # Each escort confirms with their own task that they took the carriers there (confirm_escort, DES.2).
+    data["escort_signers"] = [{"id": e, "label": names.get(e, str(e))} for e in escorts]
     data["site_name"] = site.name_zh
     records.manifest_escorted(session, ctx.instance.id, escorts, site.id, data["delivered_on"])
     audit.record(session, "destruction_manifest_escorted", _actor_id(ctx), ctx.instance.id,

@@ -2,7 +2,8 @@
 
 A section applies to scrap classified assets; the security office counts them against the register (清点)
 and records them (登记): they are `pending_scrap`; the maintainer clears their storage (MED.5); the leader
-and the security committee approve (CNET.9); the security office hands them to the destruction officer and
+and every member of the security committee approve
+(会签: one rejection rejects, CNET.9); the security office hands them to the destruction officer and
 each one enters the destruction register, `pending_destruction` (RRS.5). Nothing here destroys an asset:
 only the destruction procedure (P4) confirms it `destroyed`, so a section can never destroy it itself.
 A rejection, or a count that does not match the register, puts every asset back where it was."""
@@ -13,6 +14,7 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from services import assets, audit, destruction_register
+from services.countersign import list_signers
 from services.enforcement import enforces
 from services.errors import DomainError
 from services.messages import register
@@ -99,6 +101,10 @@ def record_count(ctx: StepContext, data: dict) -> dict:
     audit.record(ctx.session, "scrapping_counted_and_registered", _actor_id(ctx), ctx.instance.id,
                  assets=expected, registered_on=data["registered_on"])
     return {"pending_scrap": expected}
+
+
+# Every member of the security committee signs (会签, CNET.9): listed when the step starts (services/countersign.py).
+step("scrapping")(list_signers)
 
 
 @step("scrapping")

@@ -8,7 +8,8 @@ out needs both (RRS.3); 郑强 (maintainer) confirms the preparation; 陈静 sen
 P4 destruction: 冯雪 (destruction officer) registers a document and a secret hard disk on the destruction
 register page, compiles a manifest of both; 刘洋 signs; the disk makes it a committee matter (MED.6), so
 周敏 approves; 陈静 names two escorts and the designated site, after being refused once for naming the
-signer as an escort (DES.2) with nothing typed lost; 冯雪 confirms each item destroyed.
+signer as an escort (DES.2) with nothing typed lost; each escort (陈静, 冯雪) confirms the escort with their
+own task; 冯雪 confirms each item destroyed.
 
 Screenshots go to tests/screenshots/p1-*.png and p4-*.png."""
 from __future__ import annotations
@@ -277,8 +278,23 @@ def test_p4_manifest_signed_approved_escorted_and_destroyed(page: Page, screensh
     page.check("#f-counted_and_sealed")
     submit_task(page)
 
-    # 冯雪 confirms each item destroyed at the site, one task per item.
+    # Each escort confirms with their own task that they took the carriers there (DES.2): 陈静, then 冯雪.
+    # Until both have, no item can be confirmed destroyed.
+    open_task(page, "confirm_escort", case_key)
+    expect(page.locator("#task-subject")).to_contain_text("陈静")
+    page.check("#f-escorted")
+    page.fill("#f-comment", "专车护送，载体未离人")
+    screenshot("p4-06a-confirm-escort")
+    submit_task(page)
     act_as(page, OFFICER)
+    page.goto("/inbox")
+    expect(page.locator(f"#mine-tasks tr[data-bpmn=confirm_item][data-case='{case_key}']")).to_have_count(0)
+    open_task(page, "confirm_escort", case_key)
+    expect(page.locator("#task-subject")).to_contain_text("冯雪")
+    page.check("#f-escorted")
+    submit_task(page)
+
+    # 冯雪 confirms each item destroyed at the site, one task per item.
     page.goto("/inbox")
     expect(page.locator(f"#mine-tasks tr[data-bpmn=confirm_item][data-case='{case_key}']")).to_have_count(2)
     screenshot("p4-06-inbox-per-item", full_page=False)
@@ -303,6 +319,7 @@ def test_p4_manifest_signed_approved_escorted_and_destroyed(page: Page, screensh
     expect(page.locator("#case-status")).to_have_attribute("data-status", "completed")
     for step in ("leader_sign", "committee_approval", "escort_to_site"):
         expect(timeline_step(page, step)).to_have_attribute("data-status", "completed")
+    expect(page.locator("#timeline li[data-task=confirm_escort][data-status=completed]")).to_have_count(2)
     expect(timeline_step(page, "confirm_item")).to_have_count(2)
     expect(page.locator("#timeline li[data-task=confirm_item][data-status=completed]")).to_have_count(2)
     expect(page.locator("#timeline li.pending")).to_have_count(0)

@@ -3,7 +3,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from services import added_approvers, assets, bulk_approval, cases, forms, inbox
+from services import added_approvers, assets, bulk_approval, cases, countersign, forms, inbox
 from services.errors import Conflict, DomainError, Forbidden
 from services.messages import message
 from web.extensions import select_locale
@@ -70,7 +70,8 @@ def task(task_id: int):
     return render_template("inbox/task.html", task=row, form=form, values=values, errors=errors, error=error,
                            may_act=may_act, case=row.instance, snapshot=snapshot, earlier_steps=earlier,
                            start_form=forms.of_case(row.instance, "start"), form_of=forms.of_case,
-                           case_assets=assets.assets_of_case(session, row.instance_id)), status
+                           case_assets=assets.assets_of_case(session, row.instance_id),
+                           named_by_process=countersign.named_by_process(row)), status
 
 
 @bp.post("/tasks/<int:task_id>/claim")
