@@ -1,12 +1,11 @@
 """Added approvers (加签, 减签) on the case page and through the API; the rules are in services/added_approvers."""
-from flask import Blueprint, flash, g, jsonify, redirect, request, url_for
+from flask import Blueprint, g, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from marshmallow import Schema, fields, validate
 
 from services import added_approvers, cases
-from services.errors import DomainError, NotFound
-from web.errors import domain_error_body
+from web import page_action
 from web.extensions import select_locale
 from web.payloads import json_body, load
 from web.session import db
@@ -76,36 +75,20 @@ def add(task_id: int):
         user_id = int(request.form.get("user_id", ""))
     except ValueError:
         user_id = 0
-    try:
-        added_approvers.add(session, task_id, current_user, user_id, request.form.get("position", ""),
-                            request.form.get("reason", "").strip())
-        session.commit()
-        flash(_("Approver added."), "success")
-    except DomainError as err:
-        if isinstance(err, NotFound):
-            raise
-        session.rollback()
-        flash(domain_error_body(err)["error"], "danger")
-    return redirect(url_for("cases.show", instance_id=instance_id))
+    return page_action.attempt(
+        lambda: added_approvers.add(session, task_id, current_user, user_id, request.form.get("position", ""),
+                                    request.form.get("reason", "").strip()),
+        _("Approver added."), url_for("cases.show", instance_id=instance_id))
 
 
 @bp.post("/added-approvers/<int:link_id>/remove")
 @login_required
 def remove(link_id: int):
     session = db()
-    try:
-        link = added_approvers.remove(session, link_id, current_user, request.form.get("reason", ""), select_locale())
-        instance_id = link.instance_id
-        session.commit()
-        flash(_("Added approver removed."), "success")
-    except DomainError as err:
-        if isinstance(err, NotFound):
-            raise
-        session.rollback()
-        flash(domain_error_body(err)["error"], "danger")
-        link = added_approvers.link(session, link_id)
-        instance_id = link.instance_id
-    return redirect(url_for("cases.show", instance_id=instance_id))
+    instance_id = added_approvers.link(session, link_id).instance_id
+    return page_action.attempt(
+        lambda: added_approvers.remove(session, link_id, current_user, request.form.get("reason", ""), select_locale()),
+        _("Added approver removed."), url_for("cases.show", instance_id=instance_id))
 
 
 # --- API -------------------------------------------------------------------------------------------------

@@ -7,10 +7,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from services import assets, cases, delegation, forms, resubmission, send_back, transfer, urging, withdrawal
-from services.errors import DomainError, NotFound
+from services.errors import DomainError
 from web.errors import domain_error_body
 from web.extensions import select_locale
-from web import task_form
+from web import page_action, task_form
 from web.session import db
 
 bp = Blueprint("case_actions", __name__, template_folder="templates")
@@ -40,18 +40,8 @@ def acted_for(events) -> dict:
     return g.acted_for
 
 
-def _done(message: str, instance_id: int):
-    db().commit()
-    flash(message, "success")
-    return redirect(url_for("cases.show", instance_id=instance_id))
-
-
-def _refused(err: DomainError, instance_id: int | None):
-    if isinstance(err, NotFound):
-        raise err
-    db().rollback()
-    flash(domain_error_body(err)["error"], "danger")
-    return redirect(url_for("cases.show", instance_id=instance_id) if instance_id else url_for("inbox.index"))
+def _case_page(instance_id: int) -> str:
+    return url_for("cases.show", instance_id=instance_id)
 
 
 @bp.post("/tasks/<int:task_id>/send-back")
@@ -60,12 +50,10 @@ def send_back_task(task_id: int):
     session = db()
     task = cases.visible_task(session, task_id, current_user)
     instance_id = task.instance_id
-    try:
-        send_back.send_back(session, task_id, current_user, request.form.get("target", ""),
-                            request.form.get("reason", ""), select_locale())
-    except DomainError as err:
-        return _refused(err, instance_id)
-    return _done(_("The case was sent back."), instance_id)
+    return page_action.attempt(
+        lambda: send_back.send_back(session, task_id, current_user, request.form.get("target", ""),
+                                    request.form.get("reason", ""), select_locale()),
+        _("The case was sent back."), _case_page(instance_id))
 
 
 @bp.post("/tasks/<int:task_id>/transfer")
@@ -78,32 +66,25 @@ def transfer_task(task_id: int):
         to_user = int(request.form.get("to_user_id", ""))
     except ValueError:
         to_user = None
-    try:
-        transfer.transfer(session, task_id, current_user, to_user, request.form.get("reason", ""))
-    except DomainError as err:
-        return _refused(err, instance_id)
-    return _done(_("The task was transferred."), instance_id)
+    return page_action.attempt(
+        lambda: transfer.transfer(session, task_id, current_user, to_user, request.form.get("reason", "")),
+        _("The task was transferred."), _case_page(instance_id))
 
 
 @bp.post("/cases/<int:instance_id>/withdraw")
 @login_required
 def withdraw(instance_id: int):
     cases.visible_case(db(), instance_id, current_user)
-    try:
-        withdrawal.withdraw(db(), instance_id, current_user, request.form.get("reason", ""))
-    except DomainError as err:
-        return _refused(err, instance_id)
-    return _done(_("The request was withdrawn."), instance_id)
+    return page_action.attempt(
+        lambda: withdrawal.withdraw(db(), instance_id, current_user, request.form.get("reason", "")),
+        _("The request was withdrawn."), _case_page(instance_id))
 
 
 @bp.post("/cases/<int:instance_id>/urge")
 @login_required
 def urge(instance_id: int):
-    try:
-        urging.urge(db(), instance_id, current_user)
-    except DomainError as err:
-        return _refused(err, instance_id)
-    return _done(_("The waiting approvers were reminded."), instance_id)
+    return page_action.attempt(lambda: urging.urge(db(), instance_id, current_user),
+                               _("The waiting approvers were reminded."), _case_page(instance_id))
 
 
 @bp.route("/tasks/<int:task_id>/resubmit", methods=["GET", "POST"])
@@ -125,7 +106,8 @@ def resubmit(task_id: int):
         task = cases.visible_task(session, task_id, current_user)
         instance = task.instance
     else:
-        values, errors, error, status = resubmission.current_application(cases.snapshot(instance)["data"], form), {}, None, 200
+        values = resubmission.current_application(cases.snapshot(instance)["data"], form)
+        errors, error, status = {}, None, 200
     asset_field = next((f for f in form.fields if f.type == "asset_list"), None)
     choices = []
     if asset_field is not None:

@@ -17,6 +17,7 @@ from services import approval_sheet, approval_sheet_pdf, case_attachments, case_
 from services.errors import DomainError, NotFound
 from services.messages import message
 from web.errors import domain_error_body, is_api
+from web import page_action
 from web.extensions import select_locale
 from web.session import db
 from web.template_helpers import asset_label, recorded_by_steps
@@ -55,10 +56,14 @@ def _too_large(_err):
     return _back_to_case((request.view_args or {}).get("instance_id"), "attachments")
 
 
-def _back_to_case(instance_id, anchor: str):
+def _case_anchor(instance_id, anchor: str) -> str:
     if instance_id is None:
-        return redirect(url_for("inbox.index"), 303)
-    return redirect(url_for("cases.show", instance_id=instance_id, _anchor=anchor), 303)
+        return url_for("inbox.index")
+    return url_for("cases.show", instance_id=instance_id, _anchor=anchor)
+
+
+def _back_to_case(instance_id, anchor: str):
+    return redirect(_case_anchor(instance_id, anchor), 303)
 
 
 @bp.app_context_processor
@@ -117,19 +122,11 @@ def copied_to_me():
 def add_readers(instance_id: int):
     session = db()
     instance = cases.visible_case(session, instance_id, current_user)
-    try:
-        added = case_readers.add_readers(session, instance, current_user, request.form.getlist("users"),
-                                         request.form.get("note", "").strip()[:300])
-        session.commit()
-    except DomainError as err:
-        if isinstance(err, NotFound):
-            raise
-        session.rollback()
-        flash(domain_error_body(err)["error"], "danger")
-    else:
-        flash(_("Copied in: %(names)s.", names="、".join(r.user.display_name for r in added))
-              if added else _("They were already copied in."), "success")
-    return _back_to_case(instance_id, "readers")
+    return page_action.attempt(
+        lambda: case_readers.add_readers(session, instance, current_user, request.form.getlist("users"),
+                                         request.form.get("note", "").strip()[:300]),
+        lambda added: _("Copied in: %(names)s.", names="、".join(r.user.display_name for r in added))
+        if added else _("They were already copied in."), _case_anchor(instance_id, "readers"), 303)
 
 
 @bp.post("/cases/<int:instance_id>/readers/<username>/remove")
@@ -137,16 +134,8 @@ def add_readers(instance_id: int):
 def remove_reader(instance_id: int, username: str):
     session = db()
     instance = cases.visible_case(session, instance_id, current_user)
-    try:
-        case_readers.remove_reader(session, instance, current_user, username)
-        session.commit()
-        flash(_("Reader removed."), "success")
-    except DomainError as err:
-        if isinstance(err, NotFound):
-            raise
-        session.rollback()
-        flash(domain_error_body(err)["error"], "danger")
-    return _back_to_case(instance_id, "readers")
+    return page_action.attempt(lambda: case_readers.remove_reader(session, instance, current_user, username),
+                               _("Reader removed."), _case_anchor(instance_id, "readers"), 303)
 
 
 @bp.post("/cases/<int:instance_id>/comments")
@@ -175,17 +164,9 @@ def add_comment(instance_id: int):
 def upload(instance_id: int):
     session = db()
     instance = cases.visible_case(session, instance_id, current_user)
-    try:
-        row = case_attachments.attach(session, instance, current_user, received_file(), max_attachment_bytes())
-        session.commit()
-    except DomainError as err:
-        if isinstance(err, NotFound):
-            raise
-        session.rollback()
-        flash(domain_error_body(err)["error"], "danger")
-    else:
-        flash(_("File attached: %(name)s.", name=row.filename), "success")
-    return _back_to_case(instance_id, "attachments")
+    return page_action.attempt(
+        lambda: case_attachments.attach(session, instance, current_user, received_file(), max_attachment_bytes()),
+        lambda row: _("File attached: %(name)s.", name=row.filename), _case_anchor(instance_id, "attachments"), 303)
 
 
 def received_file() -> case_attachments.Upload | None:
