@@ -1,7 +1,7 @@
 """Transfer (转办): whoever may act on an open task hands it to another named holder of its role."""
 from __future__ import annotations
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import HumanTask, User, utcnow
@@ -27,7 +27,8 @@ def candidates(session: Session, task: HumanTask) -> list[User]:
     """Who the task may be transferred to: active holders of its role for its section, duties kept apart."""
     ids = notifications.role_candidates(session, task)
     users = session.scalars(select(User).where(User.id.in_(ids), User.active.is_(True)).order_by(User.username))
-    return [u for u in users if _refusal(session, task, u) is None]
+    case_tasks = cases.tasks_of_case(session, task.instance_id)
+    return [u for u in users if _refusal(session, task, u, case_tasks) is None]
 
 
 def transfer(session: Session, task_id: int, user: User, to_user_id: int, reason: str = "") -> HumanTask:
@@ -41,7 +42,7 @@ def transfer(session: Session, task_id: int, user: User, to_user_id: int, reason
         raise DomainError("user_unknown", field="to_user_id")
     if target.id in (user.id, for_user):
         raise DomainError("transfer_to_self", field="to_user_id")
-    refusal = _refusal(session, task, target)
+    refusal = _refusal(session, task, target, cases.tasks_of_case(session, task.instance_id))
     if refusal is not None:
         raise DomainError(refusal, field="to_user_id", name=target.display_name,
                           role=ROLES[task.role].name("zh_CN") if task.role in ROLES else task.role)
@@ -57,19 +58,17 @@ def transfer(session: Session, task_id: int, user: User, to_user_id: int, reason
     return task
 
 
-def _refusal(session: Session, task: HumanTask, target: User) -> str | None:
+def _refusal(session: Session, task: HumanTask, target: User, case_tasks: list[HumanTask]) -> str | None:
+    """Why `target` may not take the task, or None; `case_tasks`: every task row of its case, read once."""
     if not assignment.holds_role(session, target.id, task.role, task.section_id):
         return "transfer_target_lacks_role"
-    filled_other = task.kind == "approval" and session.scalar(select(exists().where(
-        HumanTask.instance_id == task.instance_id, HumanTask.completed_by_id == target.id,
-        HumanTask.kind == "approval", HumanTask.bpmn_id != task.bpmn_id)))
+    others = [t for t in case_tasks if t.id != task.id]
+    filled_other = task.kind == "approval" and any(
+        t.completed_by_id == target.id and t.kind == "approval" and t.bpmn_id != task.bpmn_id for t in others)
     if target.id in (task.instance.applicant_id, task.excluded_user_id) or filled_other:
         return "transfer_target_separated"
     # A countersign step has one task per signer: a second task of the same step would be a second signature.
-    signs_already = session.scalar(select(exists().where(
-        HumanTask.instance_id == task.instance_id, HumanTask.bpmn_id == task.bpmn_id, HumanTask.id != task.id,
-        HumanTask.status.in_(("open", "completed")),
-        (HumanTask.assignee_id == target.id) | (HumanTask.completed_by_id == target.id))))
-    if signs_already:
+    if any(t.bpmn_id == task.bpmn_id and t.status in ("open", "completed")
+           and target.id in (t.assignee_id, t.completed_by_id) for t in others):
         return "transfer_target_signs_already"
     return None
