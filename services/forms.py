@@ -292,6 +292,11 @@ def of_case(instance, form_name: str) -> FormDefinition:
     return of_definition(object_session(instance), instance.definition, form_name)
 
 
+def all_of_case(instance) -> dict[str, FormDefinition]:
+    """{form name: form} of every task of the case's version, and its start form."""
+    return dict(_version_forms(object_session(instance), instance.definition))
+
+
 def start_form(session: Session, process_id: str) -> FormDefinition | None:
     """The start form of the latest version: what a new case is started with (None: it cannot be started)."""
     latest = session.scalar(select(ProcessDefinition).where(ProcessDefinition.process_id == process_id)

@@ -218,7 +218,7 @@ def test_the_audit_log_names_procedure_events_and_people_not_codes(as_user, api,
     page = html(as_user(SECURITY_OFFICE).get(f"/assets/{asset_id(db, 'BM-PC-001')}"))
     log = page[page.index('id="audit-log"'):]
     assert "Prepared for repair" in log or "维修前准备" in log
-    for code in ("repair_prepared", "storage_kept_by", "data_protection:", "confirmed_by"):
+    for code in ("repair_prepared", "storage_kept_by", "data_protection:", "confirmed_by", "storage_removed_kept"):
         assert code not in log.replace('data-action="repair_prepared"', "")
     keeper = db.get(User, int(json.loads(db.scalar(select(AuditEvent.details).where(
         AuditEvent.action == "repair_prepared")))["storage_kept_by"]))

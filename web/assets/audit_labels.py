@@ -2,14 +2,19 @@
 people and sections by name, never an internal code or id."""
 import json
 
+from flask import g
 from flask_babel import gettext as _
 
+from models import ProcessInstance
+from services import forms
 from web.extensions import select_locale
 from web.session import db
 
 # Details that name a person by user id.
 PERSON_KEYS = ("holder_id", "custodian_id", "holder", "storage_kept_by", "prepared_by", "confirmed_by",
                "received_by", "successor")
+# The register's own details, worded by value_text whatever a form calls a field of the same name.
+REGISTER_KEYS = ("status", "before", "after", "kind", "classification", "section_id")
 # Internal details a reader has no use for: ids, or the supervisors' ids beside their names.
 HIDDEN_KEYS = ("asset_id", "supervisors")
 
@@ -48,6 +53,7 @@ def event_label(action: str) -> str:
 def event_details(event) -> list[tuple[str, str]]:
     """The event's details as (name, text) pairs in the user's language; an edit shows before → after."""
     details = json.loads(event.details or "{}")
+    chosen = _choice_fields(event)
     pairs = []
     for key, value in details.items():
         if key in HIDDEN_KEYS:
@@ -55,9 +61,24 @@ def event_details(event) -> list[tuple[str, str]]:
         if key == "changes" and isinstance(value, dict):
             pairs += [(field_label(field), " → ".join(value_text(field, v) for v in change))
                       for field, change in value.items()]
+        elif key in chosen and key not in REGISTER_KEYS and isinstance(value, str):
+            pairs.append((field_label(key), chosen[key].choice_label(value, select_locale())))
         elif value not in (None, ""):
             pairs.append((field_label(key), value_text(key, value)))
     return pairs
+
+
+def _choice_fields(event) -> dict:
+    """{field name: field} of the fields with choices in the forms of the event's case (its own version): a
+    procedure's event names a choice by its code (sent_out), the form knows its words. Once per case a page."""
+    if event.instance_id is None:
+        return {}
+    known = g.setdefault("audit_choice_fields", {})
+    if event.instance_id not in known:
+        instance = db().get(ProcessInstance, event.instance_id)
+        known[event.instance_id] = {} if instance is None else {
+            f.name: f for form in forms.all_of_case(instance).values() for f in form.fields if f.choices}
+    return known[event.instance_id]
 
 
 def field_label(key: str) -> str:
