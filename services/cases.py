@@ -14,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from models import HumanTask, ProcessDefinition, ProcessInstance, User, utcnow
 from services import assignment, audit, completion_requests, definitions, engine, form_checks, forms, steps
-from services import countersign, resubmission
+from services import countersign, resubmission, step_rows
 from services import added_approvers  # a module import: it imports this module too
 from services.errors import Conflict, DomainError, Forbidden, NotFound
 from services.procedures import PROCEDURES
@@ -59,7 +59,7 @@ def start_case(session: Session, process_id: str, applicant: User, payload: dict
     case = engine.Case.start(definitions.parsed(definition), data, steps.runner(process_id, ctx))
     audit.record(session, "case_started", applicant.id, instance.id, process_id=process_id,
                  version=definition.version, business_key=instance.business_key)
-    _save(session, instance, case, now)
+    _save(session, instance, case, now, case_tasks=[])  # a new case has no task rows yet: nothing to read
     return instance
 
 
@@ -137,17 +137,14 @@ def complete_task(session: Session, task_id: int, user: User, payload: dict, loc
             case.complete(task.spiff_task_id, data)
         except engine.EngineError:
             raise Conflict("task_closed") from None
-        task.status = "completed"
-        task.assignee_id = task.assignee_id or user.id
-        task.completed_by_id = user.id
-        task.completed_at = now
-        task.decision = data.get("decision")
-        task.comment = data.get("comment")
+        done = {"status": "completed", "assignee_id": task.assignee_id or user.id, "completed_by_id": user.id,
+                "completed_at": now, "decision": data.get("decision"), "comment": data.get("comment")}
         audit.record(session, "task_completed", user.id, instance.id, task.id, task=task.bpmn_id,
-                     decision=task.decision, comment=task.comment, **({"for_user": for_user} if for_user else {}))
+                     decision=done["decision"], comment=done["comment"],
+                     **({"for_user": for_user} if for_user else {}))
         if request_id is not None:
             completion_requests.remember(session, user, task, request_id, now)
-        _save(session, instance, case, now, case_tasks)
+        _save(session, instance, case, now, case_tasks, done=(task, done))
         session.flush()
     return task
 
@@ -229,35 +226,39 @@ def _open_task(session: Session, task_id: int, user: User) -> HumanTask:
 
 
 def _save(session: Session, instance: ProcessInstance, case: engine.Case, now: datetime,
-          case_tasks: list[HumanTask] | None = None) -> None:
-    """Write the state back and bring the task rows in line with the READY user tasks."""
-    instance.workflow_state = case.dump()
-    instance.updated_at = now
-    instance.next_due_at = case.next_timer_at()
+          case_tasks: list[HumanTask] | None = None, done: tuple[HumanTask, dict] | None = None) -> None:
+    """Write the state back (and the task just `done`, with its new values), then bring the task rows in line
+    with the READY user tasks. The case's row goes first, guarded by its version: a concurrent step fails
+    here, before any task row is touched, and every writer locks case then tasks, in that order."""
+    values = {"workflow_state": case.dump(), "updated_at": now, "next_due_at": case.next_timer_at()}
     if case.is_completed:
-        instance.status = {"rejected": "rejected", "withdrawn": "withdrawn"}.get(case.data.get("outcome"), "completed")
-        instance.completed_at = now
-        instance.next_due_at = None
-        audit.record(session, "case_closed", None, instance.id, status=instance.status)
+        values["status"] = {"rejected": "rejected", "withdrawn": "withdrawn"}.get(case.data.get("outcome"), "completed")
+        values["completed_at"] = now
+        values["next_due_at"] = None
+        audit.record(session, "case_closed", None, instance.id, status=values["status"])
+    step_rows.update_case(session, instance, values)
+    if done is not None:
+        step_rows.update_task(session, *done)
     _sync_tasks(session, instance, case, now, case_tasks)
 
 
 def _sync_tasks(session: Session, instance: ProcessInstance, case: engine.Case, now: datetime,
                 case_tasks: list[HumanTask] | None) -> None:
     if case_tasks is None:
-        with session.no_autoflush:  # the step's changes go out in the one flush below
+        with session.no_autoflush:  # whatever else the step changed goes out in its flush, after the task rows
             case_tasks = list(session.scalars(select(HumanTask).where(
                 HumanTask.instance_id == instance.id, HumanTask.status.in_(("open", added_approvers.AWAITING)))))
-    # The in-memory status counts: the task just completed still reads "open" in the database. A task held for
-    # an approver added after it (加签) is still the engine's; an added approver's row is not.
+    # The in-memory status counts: a caller may have changed a row (sent back, say) that the ORM writes later.
+    # A task held for an approver added after it (加签) is still the engine's; an added approver's row is not.
     open_rows = {t.spiff_task_id: t for t in case_tasks
                  if t.status in ("open", added_approvers.AWAITING) and t.kind != added_approvers.KIND}
     ready = {t.id: t for t in case.ready_user_tasks()}
     for spiff_id, row in open_rows.items():
         if spiff_id not in ready:
-            row.status = "cancelled"
+            step_rows.update_task(session, row, {"status": "cancelled"})
     added_approvers.follow_step(session, case_tasks)
     case_data = None
+    new_rows = []
     for spiff_id, ready_task in ready.items():
         if spiff_id in open_rows:
             continue
@@ -265,17 +266,19 @@ def _sync_tasks(session: Session, instance: ProcessInstance, case: engine.Case, 
         form = forms.of_case(instance, ready_task.bpmn_id)
         if case_data is None:
             case_data = case.data
-        row = HumanTask(
-            instance_id=instance.id, spiff_task_id=spiff_id, bpmn_id=ready_task.bpmn_id,
-            name=ready_task.name, subject=(ready_task.subject or "")[:200] or None, role=role, kind=form.kind, section_id=instance.section_id,
-            assignee_id=_assignee(ready_task.properties, role, instance, case_data, ready_task.assignee),
-            excluded_user_id=_excluded(ready_task.properties, case_data),
-            status="open", created_at=now,
-        )
-        _set_deadline(row, ready_task.properties, case_data, now)
-        session.add(row)
-        # The row itself, not its id: the id is read at commit, after the one flush of the step.
-        audit.record(session, "task_created", None, instance.id, row, task=row.bpmn_id, role=row.role)
+        row = {
+            "instance_id": instance.id, "spiff_task_id": spiff_id, "bpmn_id": ready_task.bpmn_id,
+            "name": ready_task.name, "subject": (ready_task.subject or "")[:200] or None, "role": role,
+            "kind": form.kind, "section_id": instance.section_id,
+            "assignee_id": _assignee(ready_task.properties, role, instance, case_data, ready_task.assignee),
+            "excluded_user_id": _excluded(ready_task.properties, case_data),
+            "status": "open", "created_at": now, **_deadline(ready_task.properties, case_data, now),
+        }
+        new_rows.append(row)
+    # Plain rows, not ORM objects: nothing in the step reads them again but their ids (the answer and the
+    # pages read a case's tasks afresh).
+    for row, row_id in zip(new_rows, step_rows.insert_tasks(session, new_rows)):
+        audit.record(session, "task_created", None, instance.id, row_id, task=row["bpmn_id"], role=row["role"])
 
 
 def _assignee(properties: dict, role: str, instance: ProcessInstance, data: dict,
@@ -297,17 +300,18 @@ def _excluded(properties: dict, data: dict) -> int | None:
     return int(value) if isinstance(value, int) or (isinstance(value, str) and value.isdigit()) else None
 
 
-def _set_deadline(task: HumanTask, properties: dict, data: dict, now: datetime) -> None:
+def _deadline(properties: dict, data: dict, now: datetime) -> dict:
     """A task's deadline: an ISO duration from now (`due`) or a date-time in the case data (`due_from`);
     past it by `escalate_after` (default one day) the task goes up to `escalation_role`."""
     if properties.get("due_from") and data.get(properties["due_from"]):
-        task.due_at = datetime.fromisoformat(data[properties["due_from"]])
+        due_at = datetime.fromisoformat(data[properties["due_from"]])
     elif properties.get("due"):
-        task.due_at = now + engine.parse_duration(properties["due"])
-    if task.due_at is not None:
-        task.escalate_at = task.due_at + engine.parse_duration(properties.get("escalate_after", "P1D"))
-        task.escalation_role = properties.get("escalation_role", "security_office")
-
+        due_at = now + engine.parse_duration(properties["due"])
+    else:
+        return {}
+    return {"due_at": due_at,
+            "escalate_at": due_at + engine.parse_duration(properties.get("escalate_after", "P1D")),
+            "escalation_role": properties.get("escalation_role", "security_office")}
 
 
 def visible_case(session: Session, instance_id: int, user: User) -> ProcessInstance:
