@@ -41,7 +41,7 @@ from sqlalchemy import select  # noqa: E402
 
 from database import make_engine, make_session_factory  # noqa: E402
 from models import Asset, HumanTask, ProcessDefinition, ProcessInstance, Section, User  # noqa: E402
-from services import cases, definitions, demo_office, engine, forms  # noqa: E402
+from services import assignment, cases, definitions, demo_office, engine, forms  # noqa: E402
 from web.cli import migrate  # noqa: E402
 
 PG_BASE = os.environ.get("BAOMI_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -231,9 +231,10 @@ class ServiceStep:
         self.reviewer_id = reviewer_id
 
     def open(self):
-        # Flask-Login loads the user in the request's session before the view runs: not timed.
+        # Flask-Login loads the user (and with them their roles, one query) in the request's session before
+        # the view runs: not timed, as in a request it comes before the step.
         session = self.sessions()
-        user = session.get(User, self.reviewer_id)
+        user = assignment.user_with_roles(session, self.reviewer_id)
         return session, user
 
     def run(self, session, user, task_id: int) -> None:

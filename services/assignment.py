@@ -18,6 +18,24 @@ _ROLES_OF_USER = select(RoleAssignment.role, RoleAssignment.section_id).where(
 ).execution_options(**{ALL_TERMS: True})
 
 
+# The user and their roles in force in one round trip: what nearly every request asks first (the user loader,
+# web/extensions.py).
+_USER_WITH_ROLES = select(User, RoleAssignment.role, RoleAssignment.section_id).outerjoin(
+    RoleAssignment, and_(RoleAssignment.user_id == User.id, in_force(bindparam("today")))
+).where(User.id == bindparam("user_id")).execution_options(**{ALL_TERMS: True})
+
+
+def user_with_roles(session: Session, user_id: int) -> User | None:
+    """The user, their roles read with them and kept for the transaction (so a request's role checks and its
+    sign-in cost one query, not two); None if there is no such user."""
+    rows = session.execute(_USER_WITH_ROLES, {"user_id": user_id, "today": office_today()}).all()
+    if not rows:
+        return None
+    session.info[("role_assignments", user_id)] = [(role, section) for _user, role, section in rows
+                                                   if role is not None]
+    return rows[0][0]
+
+
 def _assignments(session: Session, user_id: int) -> list[tuple[str, int | None]]:
     """The user's (role, section) pairs, read once per transaction (one request, one job)."""
     key = ("role_assignments", user_id)

@@ -4,7 +4,7 @@ from flask_babel import Babel
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
-from models import User
+from services import assignment
 from web.session import db
 
 login_manager = LoginManager()
@@ -27,7 +27,7 @@ def init_app(app: Flask) -> None:
 
 @login_manager.user_loader
 def _load_user(user_id: str):
-    user = db().get(User, int(user_id))
+    user = assignment.user_with_roles(db(), int(user_id))
     return user if user is not None and user.active else None
 
 
