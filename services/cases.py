@@ -329,8 +329,11 @@ def snapshot(instance: ProcessInstance) -> dict:
 
 
 def tasks_of_case(session: Session, instance_id: int) -> list[HumanTask]:
-    return list(session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id)
-                                .order_by(HumanTask.id)))
+    return list(session.scalars(_TASKS_OF_CASE, {"instance_id": instance_id}))
+
+
+# Built once: every answer to a step reads it (its in-force copy is then made once a day, models/org.py).
+_TASKS_OF_CASE = select(HumanTask).where(HumanTask.instance_id == bindparam("instance_id")).order_by(HumanTask.id)
 
 
 def visible_task(session: Session, task_id: int, user: User) -> HumanTask:

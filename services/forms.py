@@ -92,7 +92,7 @@ class FormDefinition:
     def validate(self, payload: dict, locale: str) -> dict:
         """Validated, JSON-ready data, or ValidationFailed with messages per field in `locale`."""
         try:
-            data = _schema(self, locale)().load(payload)
+            data = _schema(self, locale).load(payload)
         except ValidationError as err:
             raise ValidationFailed(_flatten(err.messages)) from None
         errors = self._cross_field_errors(data, locale)
@@ -152,7 +152,9 @@ def _one_of(f: Field, msg):
 
 
 @lru_cache(maxsize=512)
-def _schema(form: FormDefinition, locale: str) -> type[Schema]:
+def _schema(form: FormDefinition, locale: str) -> Schema:
+    """The form's validator in `locale`, built once (a schema's construction costs more than a load; loading
+    with it changes nothing in it)."""
     msg = lambda code, **p: message(code, locale, **p)  # noqa: E731
     common = {"required": msg("required"), "null": msg("required")}
     attrs = {}
@@ -190,7 +192,7 @@ def _schema(form: FormDefinition, locale: str) -> type[Schema]:
     attrs["Meta"] = Meta
     schema = Schema.from_dict(attrs, name=f"Form_{form.key.replace('/', '_')}")
     schema.error_messages = {"unknown": msg("unknown_field"), "type": msg("bad_request")}
-    return schema
+    return schema()
 
 
 def _field_from_json(raw: dict) -> Field:

@@ -7,7 +7,8 @@ from marshmallow import ValidationError
 from services import assets, auth, bulk_approval, cases, completion_requests, forms, inbox
 from services.errors import DomainError, NotFound, ValidationFailed
 from services.procedures import PROCEDURES
-from web.api.schemas import AssetOut, BulkApproveIn, InstanceOut, SignInSchema, TaskListQuery, TaskOut, UserOut
+from web.api.schemas import (INSTANCE_OUT, INSTANCES_OUT, TASK_OUT, TASKS_OUT, AssetOut, BulkApproveIn, SignInSchema,
+                             TaskListQuery, UserOut)
 from web.extensions import select_locale
 from web.session import db
 
@@ -67,13 +68,13 @@ def processes():
 def start_instance(process_id: str):
     instance = cases.start_case(db(), process_id, current_user, _json_body(), select_locale())
     db().commit()
-    return jsonify({"instance": InstanceOut().dump(instance), "tasks": _tasks_out(instance.id)}), 201
+    return jsonify({"instance": INSTANCE_OUT.dump(instance), "tasks": _tasks_out(instance.id)}), 201
 
 
 @bp.get("/instances")
 @login_required
 def my_instances():
-    return jsonify({"instances": InstanceOut(many=True).dump(inbox.my_cases(db(), current_user.id))})
+    return jsonify({"instances": INSTANCES_OUT.dump(inbox.my_cases(db(), current_user.id))})
 
 
 @bp.get("/instances/<int:instance_id>")
@@ -82,7 +83,7 @@ def get_instance(instance_id: int):
     session = db()
     instance = cases.visible_case(session, instance_id, current_user)
     snap = cases.snapshot(instance)
-    return jsonify({"instance": InstanceOut().dump(instance), "data": snap["data"], "active": snap["active"],
+    return jsonify({"instance": INSTANCE_OUT.dump(instance), "data": snap["data"], "active": snap["active"],
                     "tasks": _tasks_out(instance.id),
                     "assets": AssetOut(many=True).dump(assets.assets_of_case(session, instance.id))})
 
@@ -93,14 +94,14 @@ def list_tasks():
     query = _load(TaskListQuery(), request.args.to_dict())
     lister = inbox.my_tasks if query["scope"] == "mine" else inbox.group_tasks
     tasks = lister(db(), current_user.id, limit=query["limit"], offset=query["offset"])
-    return jsonify({"scope": query["scope"], "tasks": TaskOut(many=True).dump(tasks)})
+    return jsonify({"scope": query["scope"], "tasks": TASKS_OUT.dump(tasks)})
 
 
 @bp.get("/tasks/<int:task_id>")
 @login_required
 def get_task(task_id: int):
     task = cases.visible_task(db(), task_id, current_user)
-    return jsonify({"task": TaskOut().dump(task), "may_act": cases.may_act(db(), task, current_user)})
+    return jsonify({"task": TASK_OUT.dump(task), "may_act": cases.may_act(db(), task, current_user)})
 
 
 @bp.post("/tasks/<int:task_id>/claim")
@@ -108,7 +109,7 @@ def get_task(task_id: int):
 def claim(task_id: int):
     task = cases.claim(db(), task_id, current_user)
     db().commit()
-    return jsonify({"task": TaskOut().dump(task)})
+    return jsonify({"task": TASK_OUT.dump(task)})
 
 
 @bp.post("/tasks/<int:task_id>/unclaim")
@@ -116,7 +117,7 @@ def claim(task_id: int):
 def unclaim(task_id: int):
     task = cases.unclaim(db(), task_id, current_user)
     db().commit()
-    return jsonify({"task": TaskOut().dump(task)})
+    return jsonify({"task": TASK_OUT.dump(task)})
 
 
 @bp.post("/tasks/<int:task_id>/complete")
@@ -127,7 +128,7 @@ def complete(task_id: int):
     request_id = completion_requests.checked(request.headers.get("Idempotency-Key"))
     task = cases.complete_task(session, task_id, current_user, _json_body(), select_locale(), request_id)
     session.commit()
-    return jsonify({"task": TaskOut().dump(task), "instance": InstanceOut().dump(task.instance),
+    return jsonify({"task": TASK_OUT.dump(task), "instance": INSTANCE_OUT.dump(task.instance),
                     "next_tasks": _tasks_out(task.instance_id, open_only=True)})
 
 
@@ -157,7 +158,7 @@ def eligible_assets(process_id: str):
 
 def _tasks_out(instance_id: int, open_only: bool = False) -> list[dict]:
     tasks = cases.tasks_of_case(db(), instance_id)
-    return TaskOut(many=True).dump([t for t in tasks if t.status == "open" or not open_only])
+    return TASKS_OUT.dump([t for t in tasks if t.status == "open" or not open_only])
 
 
 from web.api import openapi  # noqa: E402,F401  (GET /api/v1/openapi.json)

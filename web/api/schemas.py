@@ -77,3 +77,9 @@ class AssetOut(Schema):
     section_id = fields.Integer()
     status = fields.String()
     open_case_id = fields.Integer(allow_none=True)
+
+
+# The answers of every step and start, built once: constructing a schema copies its declared fields (about
+# 0.2 ms, issue 8), and dumping with it changes nothing in it.
+TASK_OUT, TASKS_OUT = TaskOut(), TaskOut(many=True)
+INSTANCE_OUT, INSTANCES_OUT = InstanceOut(), InstanceOut(many=True)
