@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from models import Asset, CaseAsset, ProcessInstance, User
 from services import audit
@@ -91,7 +92,7 @@ def reserve_for_case(session: Session, asset_ids: list[int], instance: ProcessIn
         ).rowcount
         if won != 1:
             raise DomainError("asset_in_open_case", field="assets", number=number, case="?")
-        session.refresh(asset)
+        set_committed_value(asset, "open_case_id", instance.id)  # what the UPDATE wrote; no second read
         session.add(CaseAsset(instance_id=instance.id, asset_id=asset.id))
         assets.append(asset)
     if not assets:
