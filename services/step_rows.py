@@ -23,6 +23,7 @@ _CASE = ProcessInstance.__table__
 _TASK = HumanTask.__table__
 _CASE_KEYS = frozenset(c.key for c in _CASE.columns) - {"id", "version"}
 _TASK_COLUMNS = tuple(c.key for c in _TASK.columns if c.key != "id")
+_TASK_DEFAULTS = {c.key: c.default for c in _TASK.columns if c.default is not None and c.key != "id"}
 
 
 def update_case(session: Session, instance: ProcessInstance, values: dict) -> None:
@@ -71,8 +72,8 @@ def _with_defaults(row: dict) -> dict:
     values = {}
     for key in _TASK_COLUMNS:
         value = row.get(key)
-        default = _TASK.c[key].default
-        if value is None and default is not None:
+        if value is None and key in _TASK_DEFAULTS:
+            default = _TASK_DEFAULTS[key]
             # SQLAlchemy wraps a zero-argument default in one taking the execution context, unused here.
             value = default.arg if default.is_scalar else default.arg(None)
         values[key] = value
