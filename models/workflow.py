@@ -75,8 +75,6 @@ class HumanTask(Base):
         Index("ix_human_task_group", "status", "role", "section_id"),
         Index("ix_human_task_assignee", "assignee_id", "status"),
         Index("ix_human_task_instance", "instance_id", "status"),
-        Index("ix_human_task_status_due", "status", "due_at"),
-        Index("ix_human_task_status_escalate", "status", "escalate_at"),
         # Partial indexes: the scheduler's scans read only what is still to remind or escalate.
         Index("ix_human_task_to_remind", "due_at", postgresql_where=text("status = 'open' AND reminded_at IS NULL"),
               sqlite_where=text("status = 'open' AND reminded_at IS NULL")),
