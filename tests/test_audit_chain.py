@@ -1,5 +1,6 @@
 """The audit log is append-only and hash-chained: `flask --app app audit verify` names an edited, an
 inserted and a deleted row; on PostgreSQL the database itself refuses UPDATE and DELETE."""
+import json
 import threading
 from contextlib import contextmanager
 
@@ -8,6 +9,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from models import AuditEvent
+from models.audit import AuditChainHead
 from services import audit, audit_chain
 from tests.carry_out_helpers import APPLICANT, start
 
@@ -139,6 +141,21 @@ def test_a_rolled_back_transaction_leaves_no_audit_row(sessions, db):
         session.rollback()
         session.commit()
     assert _ids(db) == before
+
+
+def test_a_transaction_of_many_events_is_chained_in_order_and_moves_the_head(app, sessions, db):
+    # More events than one INSERT carries (services/audit_chain._ROWS_PER_STATEMENT): an import, say.
+    count = 2 * audit_chain._ROWS_PER_STATEMENT + 7
+    with sessions() as session:
+        for i in range(count):
+            audit.record(session, "org_imported", None, line=i)
+        session.commit()
+    rows = db.scalars(select(AuditEvent).where(AuditEvent.action == "org_imported").order_by(AuditEvent.id)).all()
+    assert [json.loads(row.details)["line"] for row in rows] == list(range(count))
+    head = db.get(AuditChainHead, audit_chain.HEAD_ID)
+    assert (head.last_event_id, head.last_hash) == (rows[-1].id, rows[-1].row_hash)
+    result = _verify(app)
+    assert result.exit_code == 0, result.output
 
 
 def test_concurrent_writers_do_not_fork_the_chain(app, sessions):
