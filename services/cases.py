@@ -229,34 +229,43 @@ def _save(session: Session, instance: ProcessInstance, case: engine.Case, now: d
           case_tasks: list[HumanTask] | None = None, done: tuple[HumanTask, dict] | None = None) -> None:
     """Write the state back (and the task just `done`, with its new values), then bring the task rows in line
     with the READY user tasks. The case's row goes first, guarded by its version: a concurrent step fails
-    here, before any task row is touched, and every writer locks case then tasks, in that order."""
+    there, before any task row is touched, and every writer locks case then tasks, in that order."""
     values = {"workflow_state": case.dump(), "updated_at": now, "next_due_at": case.next_timer_at()}
     if case.is_completed:
         values["status"] = {"rejected": "rejected", "withdrawn": "withdrawn"}.get(case.data.get("outcome"), "completed")
         values["completed_at"] = now
         values["next_due_at"] = None
         audit.record(session, "case_closed", None, instance.id, status=values["status"])
-    step_rows.update_case(session, instance, values)
-    if done is not None:
-        step_rows.update_task(session, *done)
-    _sync_tasks(session, instance, case, now, case_tasks)
-
-
-def _sync_tasks(session: Session, instance: ProcessInstance, case: engine.Case, now: datetime,
-                case_tasks: list[HumanTask] | None) -> None:
     if case_tasks is None:
+        # The caller read no task rows: they are read once the case's row is written (and locked), so that no
+        # concurrent change to them falls between the read and the write.
+        step_rows.update_case(session, instance, values)
+        values = None
         with session.no_autoflush:  # whatever else the step changed goes out in its flush, after the task rows
             case_tasks = list(session.scalars(select(HumanTask).where(
                 HumanTask.instance_id == instance.id, HumanTask.status.in_(("open", added_approvers.AWAITING)))))
+    # The task just done is no longer open, though its row is written below.
+    cancelled, new_rows = _task_changes(instance, case, now,
+                                        [t for t in case_tasks if done is None or t is not done[0]])
+    # Plain rows, not ORM objects: nothing in the step reads them again but their ids (the answer and the
+    # pages read a case's tasks afresh).
+    new_ids = step_rows.write_step(session, instance, values, done, new_rows)
+    for row in cancelled:
+        step_rows.update_task(session, row, {"status": "cancelled"})
+    added_approvers.follow_step(session, case_tasks)
+    for row, row_id in zip(new_rows, new_ids):
+        audit.record(session, "task_created", None, instance.id, row_id, task=row["bpmn_id"], role=row["role"])
+
+
+def _task_changes(instance: ProcessInstance, case: engine.Case, now: datetime,
+                  case_tasks: list[HumanTask]) -> tuple[list[HumanTask], list[dict]]:
+    """The open rows whose task is no longer READY (to cancel), and the rows of READY tasks that have none."""
     # The in-memory status counts: a caller may have changed a row (sent back, say) that the ORM writes later.
     # A task held for an approver added after it (加签) is still the engine's; an added approver's row is not.
     open_rows = {t.spiff_task_id: t for t in case_tasks
                  if t.status in ("open", added_approvers.AWAITING) and t.kind != added_approvers.KIND}
     ready = {t.id: t for t in case.ready_user_tasks()}
-    for spiff_id, row in open_rows.items():
-        if spiff_id not in ready:
-            step_rows.update_task(session, row, {"status": "cancelled"})
-    added_approvers.follow_step(session, case_tasks)
+    cancelled = [row for spiff_id, row in open_rows.items() if spiff_id not in ready]
     case_data = None
     new_rows = []
     for spiff_id, ready_task in ready.items():
@@ -266,19 +275,15 @@ def _sync_tasks(session: Session, instance: ProcessInstance, case: engine.Case, 
         form = forms.of_case(instance, ready_task.bpmn_id)
         if case_data is None:
             case_data = case.data
-        row = {
+        new_rows.append({
             "instance_id": instance.id, "spiff_task_id": spiff_id, "bpmn_id": ready_task.bpmn_id,
             "name": ready_task.name, "subject": (ready_task.subject or "")[:200] or None, "role": role,
             "kind": form.kind, "section_id": instance.section_id,
             "assignee_id": _assignee(ready_task.properties, role, instance, case_data, ready_task.assignee),
             "excluded_user_id": _excluded(ready_task.properties, case_data),
             "status": "open", "created_at": now, **_deadline(ready_task.properties, case_data, now),
-        }
-        new_rows.append(row)
-    # Plain rows, not ORM objects: nothing in the step reads them again but their ids (the answer and the
-    # pages read a case's tasks afresh).
-    for row, row_id in zip(new_rows, step_rows.insert_tasks(session, new_rows)):
-        audit.record(session, "task_created", None, instance.id, row_id, task=row["bpmn_id"], role=row["role"])
+        })
+    return cancelled, new_rows
 
 
 def _assignee(properties: dict, role: str, instance: ProcessInstance, data: dict,
