@@ -282,7 +282,7 @@ class Case:
             task = self._wf.get_task_from_id(UUID(task_id))
         except SpiffWorkflowException:
             task = None
-        held = task is not None and task in self._held_start()
+        held = task is not None and self._is_held_start(task)
         if held:
             task._set_state(TaskState.READY)  # the applicant resubmits a case sent back to them
         if task is None or task.state != TaskState.READY or not (task.task_spec.manual or held):
@@ -338,8 +338,12 @@ class Case:
             target._set_state(TaskState.WAITING)
 
     def _held_start(self) -> list:
-        return [t for t in self._wf.get_tasks(state=TaskState.WAITING)
-                if isinstance(t.task_spec, StartEventMixin) and t.workflow is self._wf]
+        # The top workflow's own task map, not a walk of the tree and its subprocesses: a held start is there.
+        return [t for t in self._wf.tasks.values() if self._is_held_start(t)]
+
+    def _is_held_start(self, task) -> bool:
+        return task.state == TaskState.WAITING and isinstance(task.task_spec, StartEventMixin) \
+            and task.workflow is self._wf
 
     def _branch(self, task) -> list:
         """The task and everything after it, the subprocesses it started included."""
