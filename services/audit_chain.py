@@ -45,9 +45,9 @@ def append(session: Session, events: list[AuditEvent]) -> None:
     every other change of the transaction is flushed, so this lock is the last one taken: a transaction
     holding it waits for no other lock, and no deadlock can form around it.
 
-    Three statements whatever the number of events (lock and read the head, insert the rows, move the
-    head; on PostgreSQL the last two are one), in Core: the rows are written once and never change, so the
-    ORM's unit of work buys nothing."""
+    Three statements for up to 200 events (lock and read the head, insert the rows, move the head; on
+    PostgreSQL the last two are one), in Core: the rows are written once and never change, so the ORM's unit
+    of work buys nothing."""
     if not events:
         return
     conn = session.connection()
