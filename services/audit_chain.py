@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from datetime import timezone
 
-from sqlalchemy import bindparam, func, select, union_all
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models.audit import AuditChainHead, AuditEvent
+from services import parameter_rows
 
 GENESIS = "0" * 64
 HEAD_ID = 1
@@ -63,9 +64,9 @@ def append(session: Session, events: list[AuditEvent]) -> None:
     id_of_hash = {}
     for start in range(0, len(rows), _ROWS_PER_STATEMENT):
         chunk = rows[start:start + _ROWS_PER_STATEMENT]
-        params = {f"{c}_{i}": row[c] for i, row in enumerate(chunk) for c in _COLUMNS}
         # RETURNING promises no order: each id is matched to its row by the row's hash (unique in the chain).
-        result = conn.execute(_append_statement(len(chunk), postgres), {"last_hash": chunk[-1]["row_hash"], **params})
+        result = conn.execute(_append_statement(len(chunk), postgres),
+                              {"last_hash": chunk[-1]["row_hash"], **parameter_rows.parameters("event", chunk)})
         id_of_hash.update((row_hash, event_id) for event_id, row_hash in result)
     ids = [id_of_hash[row["row_hash"]] for row in rows]
     if any(later <= earlier for earlier, later in zip(ids, ids[1:])):
@@ -91,11 +92,8 @@ _ROWS_PER_STATEMENT = 200  # 1,600 parameters: far under both databases' limits
 def _append_statement(count: int, postgres: bool):
     """INSERT of `count` events in one statement (an executemany with RETURNING goes a row at a time on
     SQLite), returning each one's id and hash. On PostgreSQL the same statement moves the head, in a
-    data-modifying WITH: one round trip instead of two. The rows come from a UNION ALL of parameter rows,
-    not a multi-row VALUES, which SQLAlchemy does not cache: it would compile it anew at every step."""
-    rows = [select(*[bindparam(f"{c}_{i}", type_=_EVENTS.c[c].type).label(c) for c in _COLUMNS])
-            for i in range(count)]
-    insert = _EVENTS.insert().from_select(_COLUMNS, rows[0] if count == 1 else union_all(*rows)) \
+    data-modifying WITH: one round trip instead of two."""
+    insert = parameter_rows.insert_from_rows(_EVENTS, _COLUMNS, count, "event") \
         .returning(_EVENTS.c.id, _EVENTS.c.row_hash)
     if not postgres:
         return insert
