@@ -31,14 +31,13 @@ def user_with_roles(session: Session, user_id: int) -> User | None:
     rows = session.execute(_USER_WITH_ROLES, {"user_id": user_id, "today": office_today()}).all()
     if not rows:
         return None
-    session.info[("role_assignments", user_id)] = [(role, section) for _user, role, section in rows
-                                                   if role is not None]
+    session.info[_roles_key(user_id)] = [(role, section) for _user, role, section in rows if role is not None]
     return rows[0][0]
 
 
 def _assignments(session: Session, user_id: int) -> list[tuple[str, int | None]]:
     """The user's (role, section) pairs, read once per transaction (one request, one job)."""
-    key = ("role_assignments", user_id)
+    key = _roles_key(user_id)
     if key not in session.info:
         session.info[key] = session.execute(_ROLES_OF_USER, {"user_id": user_id, "today": office_today()}).all()
     return session.info[key]
@@ -46,7 +45,12 @@ def _assignments(session: Session, user_id: int) -> list[tuple[str, int | None]]
 
 def forget_roles(session: Session, user_id: int) -> None:
     """Drop the memo after the user's roles changed inside this transaction (organisation management)."""
-    session.info.pop(("role_assignments", user_id), None)
+    session.info.pop(_roles_key(user_id), None)
+
+
+def _roles_key(user_id: int) -> tuple:
+    """Where a transaction keeps the user's roles (session.info; every "role_assignments" key goes at its end)."""
+    return ("role_assignments", user_id)
 
 
 @event.listens_for(Session, "after_transaction_end")
