@@ -160,7 +160,6 @@ def group_task_filter(session: Session, user_id: int):
 
     The user's roles are read first and spelled out as (role, section) pairs, so the database walks the
     (status, role, section) index of exactly those tasks instead of testing every open task's role."""
-    other = aliased(HumanTask)
     held = sorted(set(_assignments(session, user_id)), key=lambda a: (a[0], a[1] or 0))
     office_wide = [role for role, section in held if section is None]
     per_section = [and_(HumanTask.role == role, HumanTask.section_id == section)
@@ -175,10 +174,22 @@ def group_task_filter(session: Session, user_id: int):
         HumanTask.kind != "personal",
         ProcessInstance.applicant_id != user_id,
         or_(HumanTask.excluded_user_id.is_(None), HumanTask.excluded_user_id != user_id),
-        or_(HumanTask.kind != "approval",
-            ~exists().where(other.instance_id == HumanTask.instance_id, other.completed_by_id == user_id,
-                            other.kind == "approval", other.bpmn_id != HumanTask.bpmn_id)),
+        _not_a_second_approval(user_id),
     )
+
+
+# One alias for every filter: a fresh aliased() per call cost more Python time than the inbox's own queries
+# took in the database (bench/inbox_scale.py), each new alias adapting every column of the table anew.
+_OTHER_TASK = aliased(HumanTask, name="other_task")
+
+
+def _not_a_second_approval(user_id: int):
+    """SQL condition: the task is no approval, or the user approved no other step of its case (the rule of
+    `_filled_another_approval`)."""
+    other = _OTHER_TASK
+    return or_(HumanTask.kind != "approval",
+               ~exists().where(other.instance_id == HumanTask.instance_id, other.completed_by_id == user_id,
+                               other.kind == "approval", other.bpmn_id != HumanTask.bpmn_id))
 
 
 def inbox_group_filter(session: Session, user_id: int):
@@ -188,13 +199,10 @@ def inbox_group_filter(session: Session, user_id: int):
     delegators = delegators_of(session, user_id)
     if not delegators:
         return own
-    other = aliased(HumanTask)
     separate = and_(
         ProcessInstance.applicant_id != user_id,
         or_(HumanTask.excluded_user_id.is_(None), HumanTask.excluded_user_id != user_id),
-        or_(HumanTask.kind != "approval",
-            ~exists().where(other.instance_id == HumanTask.instance_id, other.completed_by_id == user_id,
-                            other.kind == "approval", other.bpmn_id != HumanTask.bpmn_id)))
+        _not_a_second_approval(user_id))
     return or_(own, *[and_(group_task_filter(session, d), separate) for d in delegators])
 
 
