@@ -23,6 +23,87 @@ class InboxCounts:
         return f"{COUNT_CAP}+" if self.capped else str(self.mine + self.group)
 
 
+@dataclass
+class TaskPage:
+    """One page of an inbox list, and how many tasks the whole list holds (counted up to COUNT_CAP + 1)."""
+    tasks: list[HumanTask]
+    found: int
+    offset: int
+    limit: int
+
+    @property
+    def capped(self) -> bool:
+        return self.found > COUNT_CAP
+
+    @property
+    def total(self) -> str:
+        """The list's size as shown: "999+" once the count was stopped at the cap."""
+        return f"{COUNT_CAP}+" if self.capped else str(self.found)
+
+    @property
+    def number(self) -> int:
+        return self.offset // self.limit + 1
+
+    @property
+    def next_number(self) -> int | None:
+        """The next page's number, None on the last page."""
+        return self.number + 1 if self.offset + self.limit < self.found else None
+
+    @property
+    def previous_number(self) -> int | None:
+        """The page before this one (the last page, from a page past the end); None on the first page."""
+        if not self.offset:
+            return None
+        last = max(1, -(-min(self.found, self.offset) // self.limit))
+        return min(self.number - 1, last)
+
+    @property
+    def first_shown(self) -> int:
+        return self.offset + 1 if self.tasks else 0
+
+    @property
+    def last_shown(self) -> int:
+        return self.offset + len(self.tasks)
+
+
+@dataclass
+class Overview:
+    """What the inbox page shows: a page of each list and the counts of both."""
+    mine: TaskPage
+    group: TaskPage
+
+    @property
+    def counts(self) -> InboxCounts:
+        return InboxCounts(min(self.mine.found, COUNT_CAP), min(self.group.found, COUNT_CAP),
+                           capped=self.mine.capped or self.group.capped)
+
+
+def overview(session: Session, user_id: int, mine_page: int = 1, group_page: int = 1) -> Overview:
+    """Both lists of the inbox page, each a page and its count from one query (pages numbered from 1)."""
+    return Overview(
+        mine=_counted_page(session, *_mine(session, user_id), limit=PAGE_SIZE, offset=(mine_page - 1) * PAGE_SIZE),
+        group=_counted_page(session, inbox_group_filter(session, user_id), limit=PAGE_SIZE,
+                            offset=(group_page - 1) * PAGE_SIZE))
+
+
+def _counted_page(session: Session, *conditions, limit: int, offset: int) -> TaskPage:
+    """A page of the tasks meeting `conditions` and how many there are, up to the cap, in one query: the
+    candidates are found once, where a page and a count apart found them twice (a section head's group
+    has hundreds, bench/inbox_scale.py). The window's count is taken before the page's LIMIT."""
+    candidates = select(HumanTask.id).join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id) \
+        .where(*conditions).order_by(HumanTask.id).limit(max(COUNT_CAP + 1, offset + limit)).subquery()
+    page = select(candidates.c.id, func.count().over().label("found")).order_by(candidates.c.id) \
+        .limit(limit).offset(offset).subquery()
+    rows = session.execute(
+        select(HumanTask, page.c.found).join(page, page.c.id == HumanTask.id).order_by(HumanTask.id)
+        .options(*_PAGE_LOADS)).all()
+    if rows:
+        found = rows[0].found
+    else:  # an empty page: the list is empty, or the page lies past its end
+        found = _count_up_to_cap(session, *conditions) if offset else 0
+    return TaskPage([task for task, _found in rows], found, offset, limit)
+
+
 def _page(session: Session, *conditions, limit: int, offset: int) -> list[HumanTask]:
     """One page of the tasks meeting `conditions` (on the task and its case), oldest first, each with its
     case, applicant and section. The page's ids are picked first: a section head's group has hundreds of
@@ -32,8 +113,12 @@ def _page(session: Session, *conditions, limit: int, offset: int) -> list[HumanT
         .where(*conditions).order_by(HumanTask.id).limit(limit).offset(offset)
     return list(session.scalars(
         select(HumanTask).where(HumanTask.id.in_(ids.scalar_subquery())).order_by(HumanTask.id).options(
-            joinedload(HumanTask.instance).joinedload(ProcessInstance.applicant),
-            joinedload(HumanTask.instance).joinedload(ProcessInstance.section))))
+            *_PAGE_LOADS)))
+
+
+# A page's tasks come with their case, the case's applicant and section: what every row of the list shows.
+_PAGE_LOADS = (joinedload(HumanTask.instance).joinedload(ProcessInstance.applicant),
+               joinedload(HumanTask.instance).joinedload(ProcessInstance.section))
 
 
 def _assigned_to(session: Session, user_id: int):
@@ -41,10 +126,14 @@ def _assigned_to(session: Session, user_id: int):
     return HumanTask.assignee_id.in_([user_id, *delegators_of(session, user_id)])
 
 
+def _mine(session: Session, user_id: int) -> tuple:
+    """The conditions of "my tasks": open, claimed by or assigned to the user, of a running case."""
+    return HumanTask.status == "open", _assigned_to(session, user_id), ProcessInstance.status == "running"
+
+
 def my_tasks(session: Session, user_id: int, limit: int = PAGE_SIZE, offset: int = 0) -> list[HumanTask]:
     """Open tasks claimed by or assigned to the user, oldest first."""
-    return _page(session, HumanTask.status == "open", _assigned_to(session, user_id),
-                 ProcessInstance.status == "running", limit=limit, offset=offset)
+    return _page(session, *_mine(session, user_id), limit=limit, offset=offset)
 
 
 def group_tasks(session: Session, user_id: int, limit: int = PAGE_SIZE, offset: int = 0) -> list[HumanTask]:
@@ -54,8 +143,7 @@ def group_tasks(session: Session, user_id: int, limit: int = PAGE_SIZE, offset: 
 
 def counts(session: Session, user_id: int) -> InboxCounts:
     """How many tasks wait in each inbox, each counted up to COUNT_CAP (`capped`: at least one has more)."""
-    mine = _count_up_to_cap(session, HumanTask.status == "open", _assigned_to(session, user_id),
-                            ProcessInstance.status == "running")
+    mine = _count_up_to_cap(session, *_mine(session, user_id))
     group = _count_up_to_cap(session, inbox_group_filter(session, user_id))
     return InboxCounts(min(mine, COUNT_CAP), min(group, COUNT_CAP), capped=max(mine, group) > COUNT_CAP)
 

@@ -2,6 +2,7 @@
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from services import added_approvers, assets, bulk_approval, cases, countersign, forms, inbox
 from services.errors import Conflict, DomainError, Forbidden
@@ -18,10 +19,23 @@ bp = Blueprint("inbox", __name__, template_folder="templates")
 @login_required
 def index():
     session = db()
-    return render_template("inbox/index.html", mine=inbox.my_tasks(session, current_user.id),
-                           group=inbox.group_tasks(session, current_user.id),
-                           inbox_counts=inbox.counts(session, current_user.id), now=cases.utcnow(),
+    try:
+        pages = InboxPageQuery().load(request.args.to_dict())
+    except ValidationError:
+        raise DomainError("bad_page_number") from None
+    lists = inbox.overview(session, current_user.id, **pages)
+    return render_template("inbox/index.html", mine=lists.mine, group=lists.group, pages=pages,
+                           inbox_counts=lists.counts, now=cases.utcnow(),
                            form_of=forms.of_case, bulk_ok=bulk_approval.approvable)
+
+
+class InboxPageQuery(Schema):
+    """Which page of each list the inbox shows (numbered from 1); other arguments of a link are ignored."""
+    class Meta:
+        unknown = EXCLUDE
+
+    mine_page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000))
+    group_page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000))
 
 
 @bp.post("/inbox/bulk-approve")
