@@ -37,7 +37,7 @@ MESSAGES = {
     "not_signed_in": ("请先登录。", "Please sign in."),
     "forbidden": ("您无权执行此操作。", "You may not do this."),
     "bad_request": ("请求格式错误。", "The request is malformed."),
-    "bad_page_number": ("页码无效：页码从 1 开始。", "That page number is not valid: pages are numbered from 1."),
+    "bad_page_number": ("页码无效：页码为 1 到 {max} 的整数。", "That page number is not valid: pages go from 1 to {max}."),
     "csrf": ("页面已过期，请刷新后重试。", "The page expired; reload it and try again."),
 }
 
