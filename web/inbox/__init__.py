@@ -29,8 +29,8 @@ def index():
                            form_of=forms.of_case, bulk_ok=bulk_approval.approvable)
 
 
-# A page deeper than this would have the database find and sort tens of thousands of candidates to show
-# fifty: past 10,000 tasks, an approver narrows the list, they do not page through it.
+# A page's number is how many candidates the database must find and sort to show fifty; 200 pages are 10,000
+# tasks, more than anyone pages through, and the query for page 10,000 would have sorted 500,000.
 MAX_PAGE = 200
 
 
