@@ -54,8 +54,9 @@ class TaskPage:
         """The page before this one (the last page, from a page past the end); None on the first page."""
         if not self.offset:
             return None
-        last = max(1, -(-min(self.found, self.offset) // self.limit))
-        return min(self.number - 1, last)
+        if self.offset < self.found:
+            return self.number - 1
+        return max(1, -(-self.found // self.limit))  # past the end: its last page
 
     @property
     def first_shown(self) -> int:
@@ -90,8 +91,7 @@ def _counted_page(session: Session, *conditions, limit: int, offset: int) -> Tas
     """A page of the tasks meeting `conditions` and how many there are, up to the cap, in one query: the
     candidates are found once, where a page and a count apart found them twice (a section head's group
     has hundreds, bench/inbox_scale.py). The window's count is taken before the page's LIMIT."""
-    candidates = select(HumanTask.id).join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id) \
-        .where(*conditions).order_by(HumanTask.id).limit(max(COUNT_CAP + 1, offset + limit)).subquery()
+    candidates = _candidates(*conditions).order_by(HumanTask.id).limit(max(COUNT_CAP + 1, offset + limit)).subquery()
     page = select(candidates.c.id, func.count().over().label("found")).order_by(candidates.c.id) \
         .limit(limit).offset(offset).subquery()
     rows = session.execute(
@@ -109,11 +109,15 @@ def _page(session: Session, *conditions, limit: int, offset: int) -> list[HumanT
     case, applicant and section. The page's ids are picked first: a section head's group has hundreds of
     candidates, and joining every one to its applicant and section before keeping fifty cost most of the
     query (bench/inbox_scale.py)."""
-    ids = select(HumanTask.id).join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id) \
-        .where(*conditions).order_by(HumanTask.id).limit(limit).offset(offset)
+    ids = _candidates(*conditions).order_by(HumanTask.id).limit(limit).offset(offset)
     return list(session.scalars(
         select(HumanTask).where(HumanTask.id.in_(ids.scalar_subquery())).order_by(HumanTask.id).options(
             *_PAGE_LOADS)))
+
+
+def _candidates(*conditions):
+    """The ids of the tasks meeting `conditions`, on the task and its case: what a page and a count pick from."""
+    return select(HumanTask.id).join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id).where(*conditions)
 
 
 # A page's tasks come with their case, the case's applicant and section: what every row of the list shows.
@@ -155,8 +159,7 @@ COUNT_CAP = 999
 
 def _count_up_to_cap(session: Session, *conditions) -> int:
     """COUNT_CAP + 1 at most: the database stops reading once it has found that many."""
-    found = select(HumanTask.id).join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id) \
-        .where(*conditions).limit(COUNT_CAP + 1).subquery()
+    found = _candidates(*conditions).limit(COUNT_CAP + 1).subquery()
     return session.scalar(select(func.count()).select_from(found)) or 0
 
 
