@@ -82,9 +82,11 @@ def _empty(conn) -> None:
 
 
 @pytest.fixture(scope="session")
-def demo_rows(app, sessions) -> dict:
+def demo_rows(app, sessions) -> list[tuple]:
     """The demo office with every process published, made once the way `make run` makes it, and kept as
-    each table's rows: publishing parses and checks nine diagrams, which cost most of a test's set-up."""
+    each table's rows, in the order they go back in: publishing parses and checks nine diagrams, which cost
+    most of a test's set-up. With each table, its keys to a table inserted after it (a section's head is a
+    user), set once both exist."""
     engine = app.extensions["db_engine"]
     with engine.begin() as conn:
         _empty(conn)
@@ -92,40 +94,38 @@ def demo_rows(app, sessions) -> dict:
     with sessions() as session:
         demo_office.load(session)
         session.commit()
-    with engine.connect() as conn:
-        return {table: [dict(row) for row in conn.execute(table.select()).mappings()]
-                for table in Base.metadata.sorted_tables}
-
-
-def _keys_to_later_tables(table) -> list[str]:
     order = Base.metadata.sorted_tables
-    return [fk.parent.name for fk in table.foreign_keys if order.index(fk.column.table) >= order.index(table)]
+    with engine.connect() as conn:
+        return [(table, rows, [fk.parent.name for fk in table.foreign_keys
+                               if order.index(fk.column.table) >= order.index(table)])
+                for table in order if (rows := [dict(row) for row in conn.execute(table.select()).mappings()])]
+
+
+@pytest.fixture(scope="session")
+def moved_sequences(demo_rows):
+    """PostgreSQL's sequences after the restored ids, in one statement: the rows came with their ids, and the
+    next insert must go on after the largest, as after a real insert."""
+    calls = [f"setval(pg_get_serial_sequence('{table.name}', 'id'), {max(row['id'] for row in rows)})"
+             for table, rows, _later in demo_rows if "id" in table.c]
+    return text(f"SELECT {', '.join(calls)}")
 
 
 @pytest.fixture(autouse=True)
-def demo(app, demo_rows):
+def demo(app, demo_rows, moved_sequences):
     """Every test starts from the demo office with every process published, and nothing else."""
     engine = app.extensions["db_engine"]
     with engine.begin() as conn:
         _empty(conn)
-        later = []  # a key to a table inserted after this one (a section's head is a user): set once both exist
-        for table, rows in demo_rows.items():
-            if not rows:
-                continue
-            ahead = _keys_to_later_tables(table)
-            conn.execute(table.insert(), [{**row, **dict.fromkeys(ahead)} for row in rows])
-            later += [(table, column, rows) for column in ahead]
-        for table, column, rows in later:
-            values = [{"row_id": row["id"], "value": row[column]} for row in rows if row[column] is not None]
-            if values:
-                conn.execute(table.update().where(table.c.id == bindparam("row_id"))
-                             .values({column: bindparam("value")}), values)
+        for table, rows, later in demo_rows:
+            conn.execute(table.insert(), [{**row, **dict.fromkeys(later)} for row in rows])
+        for table, rows, later in demo_rows:
+            for column in later:
+                values = [{"row_id": row["id"], "value": row[column]} for row in rows if row[column] is not None]
+                if values:
+                    conn.execute(table.update().where(table.c.id == bindparam("row_id"))
+                                 .values({column: bindparam("value")}), values)
         if conn.dialect.name == "postgresql":
-            # The rows came with their ids: each sequence goes on after the largest, as after a real insert.
-            for table, rows in demo_rows.items():
-                if rows and "id" in table.c:
-                    conn.execute(text("SELECT setval(pg_get_serial_sequence(:table, 'id'), :last)"),
-                                 {"table": table.name, "last": max(row["id"] for row in rows)})
+            conn.execute(moved_sequences)
     yield
 
 
